@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../diagnostics/logger.ts';
 import { checkSuccessor } from './check-successor.ts';
@@ -44,8 +44,9 @@ export class LocalStateStore implements StateStore {
     try {
       text = await readFile(this.#path, 'utf8');
     } catch (error) {
-      if (hasErrorCode(error, 'ENOENT')) return undefined;
-      throw error;
+      if (!hasErrorCode(error, 'ENOENT')) throw error;
+      await this.#warnOfLoneBackup();
+      return undefined;
     }
     return parseState(text, this.location);
   }
@@ -72,13 +73,29 @@ export class LocalStateStore implements StateStore {
     // that was killed mid-write can no longer be renamed by anyone.
     const leftovers = await removeStagedFiles(this.#path);
     if (leftovers.length > 0) {
-      this.#logger.debug('state', `removed ${leftovers.length} unfinished write(s) left by an interrupted run: ${leftovers.join(', ')}`);
+      this.#logger.debug(
+        'state',
+        `removed ${leftovers.length} unfinished write(s) left by an interrupted run: ${leftovers.join(', ')}`,
+      );
     }
     return lock;
   }
 
   forceUnlock(): Promise<ForcedUnlock> {
     return removeLockFile(`${this.#path}.lock`);
+  }
+
+  // Writes never leave a backup without a state, so a lone backup means the
+  // state was deleted or moved: planning from nothing would recreate every
+  // destination, which the user should hear about before approving.
+  async #warnOfLoneBackup(): Promise<void> {
+    const backup = await stat(`${this.#path}.backup`).catch(() => undefined);
+    if (backup) {
+      this.#logger.warn(
+        'state',
+        `${this.location} does not exist but ${this.location}.backup does; if the state was deleted by mistake, restore it from the backup`,
+      );
+    }
   }
 }
 

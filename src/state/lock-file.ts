@@ -39,10 +39,16 @@ export type LockSnapshot =
  * so that a run killed with SIGKILL does not block the next one. A lock from
  * another host is never taken over: its process cannot be checked from here.
  */
-export async function acquireLockFile(lockPath: string, holder: LockHolder, timeoutMs: number, options: LockFileOptions): Promise<StateLock> {
+export async function acquireLockFile(
+  lockPath: string,
+  holder: LockHolder,
+  timeoutMs: number,
+  options: LockFileOptions,
+): Promise<StateLock> {
   const id = randomUUID();
   const startedAt = Date.now();
   let announced = false;
+  let vanished = 0;
 
   for (;;) {
     if (await createLockFile(lockPath, { id, ...holder })) {
@@ -51,11 +57,15 @@ export async function acquireLockFile(lockPath: string, holder: LockHolder, time
 
     // Someone holds it: take it over if they are gone, else wait or refuse.
     const snapshot = await inspectLockFile(lockPath);
-    if (snapshot.kind === 'absent') continue; // released in between
+    // Released in between: try again at once. Not forever, though: a path that
+    // exists for O_EXCL but not for reading (a dangling symlink) would spin.
+    if (snapshot.kind === 'absent' && (vanished += 1) <= 3) continue;
     const abandonment = explainAbandonment(snapshot);
     if (abandonment !== undefined) {
       const outcome = await removeAbandonedLock(lockPath, snapshot);
-      if (outcome === 'removed') options.logger.warn('state', `took over the lock on ${options.location}: ${abandonment}`);
+      if (outcome === 'removed') {
+        options.logger.warn('state', `took over the lock on ${options.location}: ${abandonment}`);
+      }
       if (outcome !== 'busy') continue;
     }
 
@@ -64,7 +74,10 @@ export async function acquireLockFile(lockPath: string, holder: LockHolder, time
     if (waitedMs >= timeoutMs) throw stateLockedError(options.location, current, waitedMs);
     if (!announced) {
       const by = current ? describeLockHolder(current) : 'a run that has not said who it is';
-      options.logger.debug('state', `waiting up to ${timeoutMs} ms for the lock on ${options.location}, held by ${by}`);
+      options.logger.debug(
+        'state',
+        `waiting up to ${timeoutMs} ms for the lock on ${options.location}, held by ${by}`,
+      );
       announced = true;
     }
     await sleep(Math.min(options.pollIntervalMs, timeoutMs - waitedMs));
@@ -76,10 +89,15 @@ export async function removeLockFile(lockPath: string): Promise<ForcedUnlock> {
   const snapshot = await inspectLockFile(lockPath);
   if (snapshot.kind === 'absent') return { kind: 'not-locked' };
   await removeQuietly(lockPath);
-  return snapshot.kind === 'held' ? { kind: 'unlocked', holder: snapshot.holder } : { kind: 'unlocked' };
+  return snapshot.kind === 'held'
+    ? { kind: 'unlocked', holder: snapshot.holder }
+    : { kind: 'unlocked' };
 }
 
-async function createLockFile(lockPath: string, record: LockHolder & { id: string }): Promise<boolean> {
+async function createLockFile(
+  lockPath: string,
+  record: LockHolder & { id: string },
+): Promise<boolean> {
   let file;
   try {
     file = await open(lockPath, 'wx', 0o600);
@@ -113,7 +131,10 @@ function createRelease(lockPath: string, id: string, options: LockFileOptions): 
       if (snapshot.kind === 'held' && snapshot.id === id) {
         await removeQuietly(lockPath);
       } else {
-        options.logger.warn('state', `the lock on ${options.location} had been removed by someone else before this run released it`);
+        options.logger.warn(
+          'state',
+          `the lock on ${options.location} had been removed by someone else before this run released it`,
+        );
       }
     },
   };
@@ -165,7 +186,7 @@ function explainAbandonment(snapshot: LockSnapshot): string | undefined {
     return `it was left by ${describeLockHolder(holder)}, which is no longer running`;
   }
   if (snapshot.kind === 'unreadable' && snapshot.ageMs > unreadableGraceMs) {
-    return `the lock file could not be read and is ${Math.round(snapshot.ageMs / 1000)}s old, so the run that created it died before writing it`;
+    return `the lock file could not be read and is ${Math.round(snapshot.ageMs / 1000)}s old, so the run that created it most likely died before writing it`;
   }
   return undefined;
 }
@@ -188,7 +209,10 @@ function isProcessAlive(pid: number): boolean {
  * under the guard, that the lock file is still the one judged abandoned.
  * `busy`: another run holds the guard; `changed`: the lock file is another one now.
  */
-export async function removeAbandonedLock(lockPath: string, judged: LockSnapshot): Promise<'removed' | 'changed' | 'busy'> {
+export async function removeAbandonedLock(
+  lockPath: string,
+  judged: LockSnapshot,
+): Promise<'removed' | 'changed' | 'busy'> {
   const guard = `${lockPath}.takeover`;
   if (!(await createGuard(guard))) return 'busy';
   try {

@@ -1,6 +1,7 @@
 import { allPrivileges, type OnDelete, type Privilege } from '../config/model.ts';
 import { errorDiagnostic, UserError } from '../diagnostics/diagnostic.ts';
 import { stateFormatVersion } from './serialize-state.ts';
+import { isRecord, ShapeReader } from './shape-reader.ts';
 import type { BastionState, DestinationState, State } from './state.ts';
 
 /**
@@ -14,20 +15,24 @@ export function parseState(text: string, file: string): State {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new UserError(errorDiagnostic('State file is not valid JSON', {
-      detail: `${file} could not be read as JSON (${describeJsonError(text, error)}). It may have been edited by hand or damaged.`,
-      hint: `Restore the previous version from ${file}.backup after checking it, or fix the file by hand.`,
-    }));
+    throw new UserError(
+      errorDiagnostic('State file is not valid JSON', {
+        detail: `${file} could not be read as JSON (${describeJsonError(text, error)}). It may have been edited by hand or damaged.`,
+        hint: `Restore the previous version from ${file}.backup after checking it, or fix the file by hand.`,
+      }),
+    );
   }
 
   checkFormatVersion(document, file);
   const reader = new ShapeReader();
   const state = readState(reader, document);
   if (reader.problems.length > 0) {
-    throw new UserError(errorDiagnostic('State file has an unexpected shape', {
-      detail: `${file} is JSON but not a pgdest state: ${reader.problems.slice(0, 5).join('; ')}.`,
-      hint: `Restore the previous version from ${file}.backup after checking it, or fix the file by hand.`,
-    }));
+    throw new UserError(
+      errorDiagnostic('State file has an unexpected shape', {
+        detail: `${file} is JSON but not a pgdest state: ${reader.problems.slice(0, 5).join('; ')}.`,
+        hint: `Restore the previous version from ${file}.backup after checking it, or fix the file by hand.`,
+      }),
+    );
   }
   return state;
 }
@@ -37,15 +42,19 @@ function checkFormatVersion(document: unknown, file: string): void {
   if (version === stateFormatVersion) return;
 
   if (typeof version === 'number' && version > stateFormatVersion) {
-    throw new UserError(errorDiagnostic('State file is from a newer pgdest', {
-      detail: `${file} has format_version ${version}, and this pgdest reads only format_version ${stateFormatVersion}.`,
-      hint: 'Upgrade pgdest to the version that wrote this state; do not edit the file to lower its version.',
-    }));
+    throw new UserError(
+      errorDiagnostic('State file is from a newer pgdest', {
+        detail: `${file} has format_version ${version}, and this pgdest reads only format_version ${stateFormatVersion}.`,
+        hint: 'Upgrade pgdest to the version that wrote this state; do not edit the file to lower its version.',
+      }),
+    );
   }
-  throw new UserError(errorDiagnostic('State file format is not supported', {
-    detail: `${file} has format_version ${JSON.stringify(version) ?? '(missing)'}, and this pgdest reads only format_version ${stateFormatVersion}.`,
-    hint: `Check that ${file} is a pgdest state file; restore ${file}.backup if it was damaged.`,
-  }));
+  throw new UserError(
+    errorDiagnostic('State file format is not supported', {
+      detail: `${file} has format_version ${JSON.stringify(version) ?? '(missing)'}, and this pgdest reads only format_version ${stateFormatVersion}.`,
+      hint: `Check that ${file} is a pgdest state file; restore ${file}.backup if it was damaged.`,
+    }),
+  );
 }
 
 function readState(reader: ShapeReader, document: unknown): State {
@@ -63,10 +72,29 @@ function readState(reader: ShapeReader, document: unknown): State {
 }
 
 function readDestination(reader: ShapeReader, value: unknown, path: string): DestinationState {
-  const keys = ['bastion', 'database', 'schema', 'privileges', 'admin', 'on_delete', 'server_version', 'applied_at'];
+  const keys = [
+    'bastion',
+    'database',
+    'schema',
+    'privileges',
+    'admin',
+    'on_delete',
+    'server_version',
+    'applied_at',
+  ];
   const entry = reader.object(value, path, keys);
-  const database = reader.object(entry.database, `${path}.database`, ['host', 'port', 'name', 'user', 'password_from']);
-  const schema = reader.object(entry.schema, `${path}.schema`, ['requested', 'effective', 'fallback']);
+  const database = reader.object(entry.database, `${path}.database`, [
+    'host',
+    'port',
+    'name',
+    'user',
+    'password_from',
+  ]);
+  const schema = reader.object(entry.schema, `${path}.schema`, [
+    'requested',
+    'effective',
+    'fallback',
+  ]);
   const state: DestinationState = {
     bastion: entry.bastion === null ? null : readBastion(reader, entry.bastion, `${path}.bastion`),
     database: {
@@ -74,14 +102,19 @@ function readDestination(reader: ShapeReader, value: unknown, path: string): Des
       port: reader.integer(database.port, `${path}.database.port`, 1, 65535),
       name: reader.text(database.name, `${path}.database.name`),
       user: reader.text(database.user, `${path}.database.user`),
-      ...present('passwordFrom', reader.optionalText(database.password_from, `${path}.database.password_from`)),
+      ...present(
+        'passwordFrom',
+        reader.optionalText(database.password_from, `${path}.database.password_from`),
+      ),
     },
     schema: {
       requested: reader.text(schema.requested, `${path}.schema.requested`),
       effective: reader.text(schema.effective, `${path}.schema.effective`),
       fallback: reader.boolean(schema.fallback, `${path}.schema.fallback`),
     },
-    privileges: reader.list(entry.privileges, `${path}.privileges`, (item, at) => reader.oneOf(item, at, allPrivileges)),
+    privileges: reader.list(entry.privileges, `${path}.privileges`, (item, at) =>
+      reader.oneOf(item, at, allPrivileges),
+    ),
     onDelete: reader.oneOf<OnDelete>(entry.on_delete, `${path}.on_delete`, ['forget', 'drop']),
     serverVersion: reader.text(entry.server_version, `${path}.server_version`),
     appliedAt: reader.timestamp(entry.applied_at, `${path}.applied_at`),
@@ -90,80 +123,27 @@ function readDestination(reader: ShapeReader, value: unknown, path: string): Des
     const admin = reader.object(entry.admin, `${path}.admin`, ['user', 'password_from']);
     state.admin = {
       user: reader.text(admin.user, `${path}.admin.user`),
-      ...present('passwordFrom', reader.optionalText(admin.password_from, `${path}.admin.password_from`)),
+      ...present(
+        'passwordFrom',
+        reader.optionalText(admin.password_from, `${path}.admin.password_from`),
+      ),
     };
   }
   return state;
 }
 
 function readBastion(reader: ShapeReader, value: unknown, path: string): BastionState {
-  const bastion = reader.object(value, path, ['name', 'endpoint', 'host_key'], 'an object, or null for a direct connection');
+  const bastion = reader.object(
+    value,
+    path,
+    ['name', 'endpoint', 'host_key'],
+    'an object, or null for a direct connection',
+  );
   return {
     name: reader.text(bastion.name, `${path}.name`),
     endpoint: reader.text(bastion.endpoint, `${path}.endpoint`),
     ...present('hostKey', reader.optionalText(bastion.host_key, `${path}.host_key`)),
   };
-}
-
-/**
- * Checks values one at a time and collects what is wrong, so that one error
- * lists every problem. On a problem it returns a stand-in value; the caller
- * throws before anything uses it.
- */
-class ShapeReader {
-  readonly problems: string[] = [];
-
-  object(value: unknown, path: string, keys?: readonly string[], expected = 'an object'): Record<string, unknown> {
-    if (!isRecord(value)) return this.reject(path, expected, {});
-    for (const key of Object.keys(value)) {
-      if (keys && !keys.includes(key)) this.problems.push(`${join(path, key)} is not a known key`);
-    }
-    return value;
-  }
-
-  text(value: unknown, path: string): string {
-    return typeof value === 'string' && value !== '' ? value : this.reject(path, 'a non-empty string', '');
-  }
-
-  optionalText(value: unknown, path: string): string | undefined {
-    return value === undefined ? undefined : this.text(value, path);
-  }
-
-  integer(value: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const valid = Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
-    return valid ? (value as number) : this.reject(path, `an integer from ${min} to ${max}`, 0);
-  }
-
-  boolean(value: unknown, path: string): boolean {
-    return typeof value === 'boolean' ? value : this.reject(path, 'true or false', false);
-  }
-
-  oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T {
-    return choices.includes(value as T) ? (value as T) : this.reject(path, `one of ${choices.join(', ')}`, choices[0]!);
-  }
-
-  timestamp(value: unknown, path: string): string {
-    const valid = typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) && !Number.isNaN(Date.parse(value));
-    return valid ? value : this.reject(path, 'an ISO 8601 date and time', '');
-  }
-
-  list<T>(value: unknown, path: string, readItem: (item: unknown, path: string) => T): T[] {
-    if (!Array.isArray(value)) return this.reject(path, 'a list', []);
-    return value.map((item, index) => readItem(item, `${path}[${index}]`));
-  }
-
-  private reject<T>(path: string, expected: string, standIn: T): T {
-    this.problems.push(`${path || 'the top level'} should be ${expected}`);
-    return standIn;
-  }
-}
-
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // An optional field that is absent is left out rather than set to undefined,

@@ -34,7 +34,9 @@ export function recordDestination(applied: AppliedDestination): DestinationState
       port: destination.database.port,
       name: destination.database.name,
       user: destination.database.user,
-      ...(destination.database.password ? { passwordFrom: destination.database.password.origin } : {}),
+      ...(destination.database.password
+        ? { passwordFrom: destination.database.password.origin }
+        : {}),
     },
     schema: {
       requested: destination.schema,

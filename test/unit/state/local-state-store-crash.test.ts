@@ -53,7 +53,10 @@ describe('a local state whose writer is killed with SIGKILL', () => {
   it('does not block the next run, which takes over the lock, clears the unfinished write and writes on', async () => {
     await runWriterAndKillIt(path, 30);
     const warnings: string[] = [];
-    const store = new LocalStateStore({ path, logger: { debug() {}, warn: (_, message) => void warnings.push(message) } });
+    const store = new LocalStateStore({
+      path,
+      logger: { debug() {}, warn: (_, message) => void warnings.push(message) },
+    });
 
     await store.lock(liveHolder(), 0);
     const prior = await store.read();
@@ -67,7 +70,10 @@ describe('a local state whose writer is killed with SIGKILL', () => {
 
 /** Starts a writer, waits until it is writing, lets it write for `delayMs`, then kills it. */
 async function runWriterAndKillIt(path: string, delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, path], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', writer, path], {
+    cwd: repositoryRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit');

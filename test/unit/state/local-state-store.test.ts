@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +23,8 @@ import { runStateStoreContract } from './state-store-contract.ts';
 runStateStoreContract('local file', async () => {
   const root = await mkdtemp(join(tmpdir(), 'pgdest-state-'));
   return {
-    open: async () => new LocalStateStore({ path: join(root, '.pgdest', 'state.json'), pollIntervalMs: 50 }),
+    open: async () =>
+      new LocalStateStore({ path: join(root, '.pgdest', 'state.json'), pollIntervalMs: 50 }),
     dispose: () => rm(root, { recursive: true, force: true }),
   };
 });
@@ -86,7 +97,12 @@ describe('the local state store', () => {
 
     it('removes files staged by an interrupted write when it takes the lock, and nothing else', async () => {
       await mkdir(join(root, '.pgdest'));
-      for (const name of ['state.json.1a2b3c.tmp', 'state.json.backup.4d5e6f.tmp', 'notes.tmp', 'state.json.old']) {
+      for (const name of [
+        'state.json.1a2b3c.tmp',
+        'state.json.backup.4d5e6f.tmp',
+        'notes.tmp',
+        'state.json.old',
+      ]) {
         await writeFile(join(root, '.pgdest', name), '{"half":');
       }
 
@@ -94,6 +110,22 @@ describe('the local state store', () => {
 
       const names = await readdir(join(root, '.pgdest'));
       expect(names.sort()).toStrictEqual(['notes.tmp', 'state.json.lock', 'state.json.old']);
+    });
+
+    it('warns when the state is missing but a backup is there', async () => {
+      const store = openStore();
+      await store.write(sampleState(1));
+      await store.write(sampleState(2));
+      await rm(path);
+
+      expect(await store.read()).toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`${path}.backup`);
+    });
+
+    it('reads an empty folder as no state, without a warning', async () => {
+      expect(await openStore().read()).toBeUndefined();
+      expect(warnings).toStrictEqual([]);
     });
 
     it('names the file when the state cannot be parsed', async () => {
@@ -111,7 +143,13 @@ describe('the local state store', () => {
   describe('locks left behind', () => {
     it('takes over a lock left by a process on this host that is no longer running, with a warning', async () => {
       const pid = await findDeadPid();
-      await writeLockFile({ id: 'left-behind', host: hostname(), pid, command: 'pgdest apply', since: '2024-05-01T10:00:00.000Z' });
+      await writeLockFile({
+        id: 'left-behind',
+        host: hostname(),
+        pid,
+        command: 'pgdest apply',
+        since: '2024-05-01T10:00:00.000Z',
+      });
 
       await openStore().lock(liveHolder('pgdest plan'), 0);
 
@@ -122,9 +160,17 @@ describe('the local state store', () => {
     });
 
     it('does not take over a lock held by a live process on this host', async () => {
-      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+        stdio: 'ignore',
+      });
       try {
-        await writeLockFile({ id: 'alive', host: hostname(), pid: child.pid, command: 'pgdest apply', since: '2024-05-01T10:00:00.000Z' });
+        await writeLockFile({
+          id: 'alive',
+          host: hostname(),
+          pid: child.pid,
+          command: 'pgdest apply',
+          since: '2024-05-01T10:00:00.000Z',
+        });
 
         const diagnostic = await catchDiagnostic(openStore().lock(liveHolder('pgdest plan'), 0));
 
@@ -137,7 +183,13 @@ describe('the local state store', () => {
 
     it('never takes over a lock from another host, even when that pid is not running here', async () => {
       const pid = await findDeadPid();
-      await writeLockFile({ id: 'remote', host: 'build-agent-7.example.com', pid, command: 'pgdest apply', since: '2024-05-01T10:00:00.000Z' });
+      await writeLockFile({
+        id: 'remote',
+        host: 'build-agent-7.example.com',
+        pid,
+        command: 'pgdest apply',
+        since: '2024-05-01T10:00:00.000Z',
+      });
 
       const diagnostic = await catchDiagnostic(openStore().lock(liveHolder('pgdest plan'), 200));
 
@@ -167,6 +219,15 @@ describe('the local state store', () => {
       expect(warnings[0]).toContain('could not be read');
     });
 
+    it('refuses rather than spins when the lock path is a dangling symbolic link', async () => {
+      await mkdir(join(root, '.pgdest'));
+      await symlink(join(root, 'nowhere'), `${path}.lock`);
+
+      const diagnostic = await catchDiagnostic(openStore().lock(liveHolder(), 200));
+
+      expect(diagnostic.summary).toBe('State is locked');
+    });
+
     it('reports a forced unlock of an unreadable lock without a holder', async () => {
       await writeLockFile('garbage');
       expect(await openStore().forceUnlock()).toStrictEqual({ kind: 'unlocked' });
@@ -175,10 +236,18 @@ describe('the local state store', () => {
 
     it('lets only one of several runs take over the same abandoned lock', async () => {
       const pid = await findDeadPid();
-      await writeLockFile({ id: 'left-behind', host: hostname(), pid, command: 'pgdest apply', since: '2024-05-01T10:00:00.000Z' });
+      await writeLockFile({
+        id: 'left-behind',
+        host: hostname(),
+        pid,
+        command: 'pgdest apply',
+        since: '2024-05-01T10:00:00.000Z',
+      });
 
       const attempts = await Promise.allSettled(
-        Array.from({ length: 8 }, (_, index) => openStore().lock(liveHolder(`pgdest plan #${index}`), 0)),
+        Array.from({ length: 8 }, (_, index) =>
+          openStore().lock(liveHolder(`pgdest plan #${index}`), 0),
+        ),
       );
 
       expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
@@ -187,7 +256,11 @@ describe('the local state store', () => {
 
   async function writeLockFile(content: object | string): Promise<void> {
     await mkdir(join(root, '.pgdest'), { recursive: true });
-    await writeFile(`${path}.lock`, typeof content === 'string' ? content : JSON.stringify(content), { mode: 0o600 });
+    await writeFile(
+      `${path}.lock`,
+      typeof content === 'string' ? content : JSON.stringify(content),
+      { mode: 0o600 },
+    );
   }
 });
 

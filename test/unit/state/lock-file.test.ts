@@ -20,7 +20,17 @@ describe('removing an abandoned lock', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const writeLock = (id: string) => writeFile(lockPath, JSON.stringify({ id, host: 'ci-3', pid: 4242, command: 'pgdest apply', since: '2024-05-01T10:00:00.000Z' }));
+  const writeLock = (id: string) =>
+    writeFile(
+      lockPath,
+      JSON.stringify({
+        id,
+        host: 'ci-3',
+        pid: 4242,
+        command: 'pgdest apply',
+        since: '2024-05-01T10:00:00.000Z',
+      }),
+    );
 
   it('removes the lock file it judged abandoned', async () => {
     await writeLock('left-behind');

@@ -25,7 +25,9 @@ describe('parseState', () => {
   });
 
   it('reports an empty file as not JSON', () => {
-    expect(catchDiagnosticSync(() => parseState('', file)).summary).toBe('State file is not valid JSON');
+    expect(catchDiagnosticSync(() => parseState('', file)).summary).toBe(
+      'State file is not valid JSON',
+    );
   });
 
   it('refuses a state from a newer pgdest and says to upgrade', () => {
@@ -55,16 +57,56 @@ describe('parseState', () => {
     ['lineage', (d) => delete d.lineage, 'lineage should be a non-empty string'],
     ['serial', (d) => (d.serial = -1), 'serial should be an integer from 0'],
     ['destinations', (d) => (d.destinations = []), 'destinations should be an object'],
-    ['database.port', (d) => (d.destinations.warehouse.database.port = '5432'), 'destinations.warehouse.database.port should be an integer from 1 to 65535'],
-    ['database.password', (d) => (d.destinations.warehouse.database.password = 'hunter2'), 'destinations.warehouse.database.password is not a known key'],
-    ['bastion', (d) => delete d.destinations.warehouse.bastion, 'destinations.warehouse.bastion should be an object, or null for a direct connection'],
-    ['bastion.host_key', (d) => (d.destinations.warehouse.bastion.host_key = 42), 'destinations.warehouse.bastion.host_key should be a non-empty string'],
-    ['schema.fallback', (d) => (d.destinations.warehouse.schema.fallback = 'no'), 'destinations.warehouse.schema.fallback should be true or false'],
-    ['privileges', (d) => (d.destinations.warehouse.privileges = ['WRITE']), 'destinations.warehouse.privileges[0] should be one of CREATE, ALTER'],
-    ['admin.user', (d) => (d.destinations.warehouse.admin = {}), 'destinations.warehouse.admin.user should be a non-empty string'],
-    ['on_delete', (d) => (d.destinations.marts.on_delete = 'keep'), 'destinations.marts.on_delete should be one of forget, drop'],
-    ['server_version', (d) => (d.destinations.marts.server_version = 16), 'destinations.marts.server_version should be a non-empty string'],
-    ['applied_at', (d) => (d.destinations.marts.applied_at = 'yesterday'), 'destinations.marts.applied_at should be an ISO 8601 date and time'],
+    [
+      'database.port',
+      (d) => (d.destinations.warehouse.database.port = '5432'),
+      'destinations.warehouse.database.port should be an integer from 1 to 65535',
+    ],
+    [
+      'database.password',
+      (d) => (d.destinations.warehouse.database.password = 'hunter2'),
+      'destinations.warehouse.database.password is not a known key',
+    ],
+    [
+      'bastion',
+      (d) => delete d.destinations.warehouse.bastion,
+      'destinations.warehouse.bastion should be an object, or null for a direct connection',
+    ],
+    [
+      'bastion.host_key',
+      (d) => (d.destinations.warehouse.bastion.host_key = 42),
+      'destinations.warehouse.bastion.host_key should be a non-empty string',
+    ],
+    [
+      'schema.fallback',
+      (d) => (d.destinations.warehouse.schema.fallback = 'no'),
+      'destinations.warehouse.schema.fallback should be true or false',
+    ],
+    [
+      'privileges',
+      (d) => (d.destinations.warehouse.privileges = ['WRITE']),
+      'destinations.warehouse.privileges[0] should be one of CREATE, ALTER',
+    ],
+    [
+      'admin.user',
+      (d) => (d.destinations.warehouse.admin = {}),
+      'destinations.warehouse.admin.user should be a non-empty string',
+    ],
+    [
+      'on_delete',
+      (d) => (d.destinations.marts.on_delete = 'keep'),
+      'destinations.marts.on_delete should be one of forget, drop',
+    ],
+    [
+      'server_version',
+      (d) => (d.destinations.marts.server_version = 16),
+      'destinations.marts.server_version should be a non-empty string',
+    ],
+    [
+      'applied_at',
+      (d) => (d.destinations.marts.applied_at = 'yesterday'),
+      'destinations.marts.applied_at should be an ISO 8601 date and time',
+    ],
     ['an unknown top-level key', (d) => (d.outputs = {}), 'outputs is not a known key'],
   ])('names the field when %s is wrong', (_, breakDocument, problem) => {
     const document = sampleDocument();

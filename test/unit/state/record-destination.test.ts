@@ -13,7 +13,14 @@ const canaries = {
   passphrase: 'canary-passphrase-4d0e',
 };
 
-const source = { file: '/project/pgdest.yaml', line: 1, column: 1, endLine: 1, endColumn: 1, path: 'destinations.warehouse' };
+const source = {
+  file: '/project/pgdest.yaml',
+  line: 1,
+  column: 1,
+  endLine: 1,
+  endColumn: 1,
+  path: 'destinations.warehouse',
+};
 
 function declareBastion(host = 'bastion.example.com'): Bastion {
   return {
@@ -21,7 +28,14 @@ function declareBastion(host = 'bastion.example.com'): Bastion {
     host,
     port: 2222,
     user: 'tunnel',
-    auth: { kind: 'key', privateKey: new Secret('env:BASTION_PEM', `-----BEGIN OPENSSH PRIVATE KEY-----\n${canaries.privateKey}\n-----END OPENSSH PRIVATE KEY-----\n`), passphrase: new Secret('env:BASTION_PEM_PASSPHRASE', canaries.passphrase) },
+    auth: {
+      kind: 'key',
+      privateKey: new Secret(
+        'env:BASTION_PEM',
+        `-----BEGIN OPENSSH PRIVATE KEY-----\n${canaries.privateKey}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      ),
+      passphrase: new Secret('env:BASTION_PEM_PASSPHRASE', canaries.passphrase),
+    },
     hostKey: 'SHA256:Wm3xq1cB0Hk2yq4W9n3Zp7cYt5sV8rL6eD2fG1hJ0kA',
     hostKeyCheck: 'strict',
     connectTimeoutMs: 20_000,
@@ -35,11 +49,21 @@ function declareDestination(): Destination {
     name: 'warehouse',
     address: 'destination.warehouse',
     bastion: 'main',
-    database: { host: '10.0.1.5', port: 5432, name: 'analytics', user: 'loader', password: new Secret('env:WAREHOUSE_PASSWORD', canaries.password), ssl: 'prefer' },
+    database: {
+      host: '10.0.1.5',
+      port: 5432,
+      name: 'analytics',
+      user: 'loader',
+      password: new Secret('env:WAREHOUSE_PASSWORD', canaries.password),
+      ssl: 'prefer',
+    },
     schema: 'kondado',
     schemaFallback: 'public',
     privileges: ['DROP', 'INSERT', 'CREATE', 'ALTER', 'SELECT', 'DELETE'],
-    admin: { user: 'postgres', password: new Secret('file:/project/admin.txt', canaries.adminPassword) },
+    admin: {
+      user: 'postgres',
+      password: new Secret('file:/project/admin.txt', canaries.adminPassword),
+    },
     onDelete: 'forget',
     source,
   };
@@ -59,8 +83,18 @@ describe('recordDestination', () => {
     });
 
     expect(entry).toStrictEqual({
-      bastion: { name: 'main', endpoint: 'tunnel@bastion.example.com:2222', hostKey: 'SHA256:Wm3xq1cB0Hk2yq4W9n3Zp7cYt5sV8rL6eD2fG1hJ0kA' },
-      database: { host: '10.0.1.5', port: 5432, name: 'analytics', user: 'loader', passwordFrom: 'env:WAREHOUSE_PASSWORD' },
+      bastion: {
+        name: 'main',
+        endpoint: 'tunnel@bastion.example.com:2222',
+        hostKey: 'SHA256:Wm3xq1cB0Hk2yq4W9n3Zp7cYt5sV8rL6eD2fG1hJ0kA',
+      },
+      database: {
+        host: '10.0.1.5',
+        port: 5432,
+        name: 'analytics',
+        user: 'loader',
+        passwordFrom: 'env:WAREHOUSE_PASSWORD',
+      },
       schema: { requested: 'kondado', effective: 'kondado', fallback: false },
       privileges: ['DROP', 'INSERT', 'CREATE', 'ALTER', 'SELECT', 'DELETE'],
       admin: { user: 'postgres', passwordFrom: 'file:/project/admin.txt' },
@@ -71,18 +105,38 @@ describe('recordDestination', () => {
   });
 
   it('records the fallback when the loader ended up writing into public', () => {
-    const entry = recordDestination({ destination: declareDestination(), effectiveSchema: 'public', serverVersion: '16.4', appliedAt });
-    expect(entry.schema).toStrictEqual({ requested: 'kondado', effective: 'public', fallback: true });
+    const entry = recordDestination({
+      destination: declareDestination(),
+      effectiveSchema: 'public',
+      serverVersion: '16.4',
+      appliedAt,
+    });
+    expect(entry.schema).toStrictEqual({
+      requested: 'kondado',
+      effective: 'public',
+      fallback: true,
+    });
   });
 
   it('records a direct connection as a null bastion', () => {
     const { bastion: _, ...direct } = declareDestination();
-    const entry = recordDestination({ destination: direct, effectiveSchema: 'kondado', serverVersion: '16.4', appliedAt });
+    const entry = recordDestination({
+      destination: direct,
+      effectiveSchema: 'kondado',
+      serverVersion: '16.4',
+      appliedAt,
+    });
     expect(entry.bastion).toBeNull();
   });
 
   it('brackets an IPv6 bastion address in the endpoint', () => {
-    const entry = recordDestination({ destination: declareDestination(), bastion: declareBastion('2001:db8::7'), effectiveSchema: 'kondado', serverVersion: '16.4', appliedAt });
+    const entry = recordDestination({
+      destination: declareDestination(),
+      bastion: declareBastion('2001:db8::7'),
+      effectiveSchema: 'kondado',
+      serverVersion: '16.4',
+      appliedAt,
+    });
     expect(entry.bastion?.endpoint).toBe('tunnel@[2001:db8::7]:2222');
   });
 
@@ -91,7 +145,12 @@ describe('recordDestination', () => {
     delete destination.database.password;
     destination.admin = { user: 'postgres' };
 
-    const entry = recordDestination({ destination, effectiveSchema: 'kondado', serverVersion: '16.4', appliedAt });
+    const entry = recordDestination({
+      destination,
+      effectiveSchema: 'kondado',
+      serverVersion: '16.4',
+      appliedAt,
+    });
 
     expect(entry.database).not.toHaveProperty('passwordFrom');
     expect(entry.admin).toStrictEqual({ user: 'postgres' });

@@ -8,8 +8,18 @@ import type { LockHolder } from '../../../src/state/state-store.ts';
 /** A destination behind a bastion with every optional field set. */
 export function sampleWarehouse(): DestinationState {
   return {
-    bastion: { name: 'main', endpoint: 'tunnel@bastion.example.com:22', hostKey: 'SHA256:Wm3xq1cB0Hk2yq4W9n3Zp7cYt5sV8rL6eD2fG1hJ0kA' },
-    database: { host: '10.0.1.5', port: 5432, name: 'analytics', user: 'loader', passwordFrom: 'env:WAREHOUSE_PASSWORD' },
+    bastion: {
+      name: 'main',
+      endpoint: 'tunnel@bastion.example.com:22',
+      hostKey: 'SHA256:Wm3xq1cB0Hk2yq4W9n3Zp7cYt5sV8rL6eD2fG1hJ0kA',
+    },
+    database: {
+      host: '10.0.1.5',
+      port: 5432,
+      name: 'analytics',
+      user: 'loader',
+      passwordFrom: 'env:WAREHOUSE_PASSWORD',
+    },
     schema: { requested: 'kondado', effective: 'kondado', fallback: false },
     privileges: ['CREATE', 'ALTER', 'INSERT', 'SELECT', 'DELETE', 'DROP'],
     admin: { user: 'postgres', passwordFrom: 'file:secrets/admin.txt' },

@@ -84,13 +84,19 @@ describe('serializeState', () => {
       database: { ...warehouse.database },
       bastion: warehouse.bastion,
     };
-    const state = { ...sampleState(7), destinations: { warehouse: shuffled, marts: sampleMarts() } };
+    const state = {
+      ...sampleState(7),
+      destinations: { warehouse: shuffled, marts: sampleMarts() },
+    };
 
     expect(serializeState(state)).toBe(serializeState(sampleState(7)));
   });
 
   it('sorts destination names the same way whatever the locale', () => {
-    const state = { ...newState(), destinations: { b: sampleMarts(), B: sampleMarts(), a: sampleMarts(), _x: sampleMarts() } };
+    const state = {
+      ...newState(),
+      destinations: { b: sampleMarts(), B: sampleMarts(), a: sampleMarts(), _x: sampleMarts() },
+    };
     const names = Object.keys(JSON.parse(serializeState(state)).destinations);
     expect(names).toStrictEqual(['B', '_x', 'a', 'b']);
   });
@@ -103,13 +109,19 @@ describe('newState', () => {
 
     expect(first.serial).toBe(0);
     expect(first.destinations).toStrictEqual({});
-    expect(first.lineage).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first.lineage).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(second.lineage).not.toBe(first.lineage);
   });
 
   it('advances to the next serial in the same lineage', () => {
     const state = newState();
     const next = advanceState(state, { marts: sampleMarts() });
-    expect(next).toStrictEqual({ lineage: state.lineage, serial: 1, destinations: { marts: sampleMarts() } });
+    expect(next).toStrictEqual({
+      lineage: state.lineage,
+      serial: 1,
+      destinations: { marts: sampleMarts() },
+    });
   });
 });

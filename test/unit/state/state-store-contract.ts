@@ -14,7 +14,10 @@ export interface StateStoreFixture {
  * Registers the behaviour every StateStore must show. Each backend's test file
  * calls it with a factory for fresh storage.
  */
-export function runStateStoreContract(backend: string, createFixture: () => Promise<StateStoreFixture>): void {
+export function runStateStoreContract(
+  backend: string,
+  createFixture: () => Promise<StateStoreFixture>,
+): void {
   describe(`the ${backend} state store`, () => {
     let fixture: StateStoreFixture;
     beforeEach(async () => {
@@ -136,7 +139,9 @@ export function runStateStoreContract(backend: string, createFixture: () => Prom
       it('lets another run in once the holder released the lock', async () => {
         const first = await (await fixture.open()).lock(liveHolder(), 0);
         await first.release();
-        await expect((await fixture.open()).lock(liveHolder('pgdest plan'), 0)).resolves.toBeDefined();
+        await expect(
+          (await fixture.open()).lock(liveHolder('pgdest plan'), 0),
+        ).resolves.toBeDefined();
       });
 
       it('does nothing on a second release, even when another run holds the lock by then', async () => {
@@ -146,7 +151,9 @@ export function runStateStoreContract(backend: string, createFixture: () => Prom
 
         await first.release();
 
-        const diagnostic = await catchDiagnostic((await fixture.open()).lock(liveHolder('pgdest show'), 0));
+        const diagnostic = await catchDiagnostic(
+          (await fixture.open()).lock(liveHolder('pgdest show'), 0),
+        );
         expect(diagnostic.detail).toContain('pgdest plan');
       });
 
@@ -167,7 +174,9 @@ export function runStateStoreContract(backend: string, createFixture: () => Prom
         const outcome = await (await fixture.open()).forceUnlock();
 
         expect(outcome).toStrictEqual({ kind: 'unlocked', holder });
-        await expect((await fixture.open()).lock(liveHolder('pgdest plan'), 0)).resolves.toBeDefined();
+        await expect(
+          (await fixture.open()).lock(liveHolder('pgdest plan'), 0),
+        ).resolves.toBeDefined();
       });
 
       it('says so when nobody holds the lock', async () => {
@@ -181,7 +190,9 @@ export function runStateStoreContract(backend: string, createFixture: () => Prom
 
         await first.release();
 
-        const diagnostic = await catchDiagnostic((await fixture.open()).lock(liveHolder('pgdest show'), 0));
+        const diagnostic = await catchDiagnostic(
+          (await fixture.open()).lock(liveHolder('pgdest show'), 0),
+        );
         expect(diagnostic.detail).toContain('pgdest plan');
       });
     });
