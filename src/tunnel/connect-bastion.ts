@@ -1,0 +1,118 @@
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Bastion } from '../config/model.ts';
+import type { Logger } from '../diagnostics/logger.ts';
+import { createHostVerifier, loadHostKeyPolicy, preferredHostKeyAlgorithms, type HostKeyOutcome } from './check-host-key.ts';
+import {
+  describeConnectFailure,
+  describeConnectTimeout,
+  describeEarlyClose,
+  type ConnectStage,
+  type SshError,
+} from './describe-connect-failure.ts';
+import { describeEndpoint, type Hop } from './hop.ts';
+import { prepareAuthentication } from './prepare-authentication.ts';
+import { collectSecretTexts, scrubError } from './scrub-secrets.ts';
+
+/** ssh2 ends the connection after this many keepalives go unanswered. */
+const keepaliveCountMax = 3;
+
+export interface ConnectBastionOptions {
+  logger: Logger;
+  /** The home folder whose .ssh/known_hosts is the default. */
+  homeDir: string;
+  /** The SSH agent's socket, for `auth.kind === 'agent'`. */
+  agentSocket: string | undefined;
+  /** A forwarded channel from the previous bastion, for a bastion reached `via` another. */
+  sock?: Duplex;
+  /** The name of the bastion `sock` comes through. */
+  through?: string;
+}
+
+/** An authenticated SSH connection to one bastion. */
+export interface BastionConnection {
+  client: ssh2.Client;
+  hop: Hop;
+}
+
+/**
+ * Opens one authenticated SSH connection to a bastion, over TCP or over the
+ * given channel. The host key is checked before authentication (fail closed:
+ * ssh2 would accept any key without a verifier), and one timer of
+ * connect_timeout covers TCP, handshake and authentication together. Every
+ * failure is a TunnelError naming the hop; nothing secret reaches it.
+ */
+export async function connectBastion(bastion: Bastion, options: ConnectBastionOptions): Promise<BastionConnection> {
+  const auth = prepareAuthentication(bastion, options.agentSocket);
+  const policy = await loadHostKeyPolicy(bastion, options.homeDir);
+  const secrets = collectSecretTexts(bastion.auth.kind === 'key' ? [bastion.auth.privateKey, bastion.auth.passphrase] : []);
+  const hostKey: HostKeyOutcome = {};
+  const client = new ssh2.Client();
+  const started = performance.now();
+
+  return new Promise((resolve, reject) => {
+    let stage: ConnectStage = options.sock === undefined ? 'tcp' : 'handshake';
+    let settled = false;
+
+    // Until the connection is ready, the first failure decides the outcome and
+    // tears the connection down; later events only log.
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.destroy();
+      reject(scrubError(error, secrets));
+    };
+    const timer = setTimeout(() => fail(describeConnectTimeout(bastion, stage)), bastion.connectTimeoutMs);
+
+    client.on('connect', () => {
+      stage = 'handshake';
+    });
+    client.on('handshake', () => {
+      stage = 'authentication';
+    });
+    // An ssh2 'error' without a listener would crash the process, so one is
+    // attached for the connection's whole life.
+    client.on('error', (error: SshError) => {
+      if (!settled) {
+        fail(hostKey.refusal ?? describeConnectFailure(bastion, error, auth.description));
+        return;
+      }
+      scrubError(error, secrets);
+      options.logger.warn('tunnel', `connection to ${describeEndpoint(bastion)} failed: ${error.message}`);
+    });
+    client.on('close', () => {
+      if (!settled) fail(hostKey.refusal ?? describeEarlyClose(bastion, stage));
+    });
+    client.on('ready', () => {
+      settled = true;
+      clearTimeout(timer);
+      const hop: Hop = {
+        bastion: bastion.name,
+        endpoint: describeEndpoint(bastion),
+        through: options.through,
+        connectedMs: Math.round(performance.now() - started),
+        hostKey: hostKey.presented?.fingerprint ?? '',
+      };
+      options.logger.debug('tunnel', `connected to ${hop.endpoint} (bastion "${bastion.name}") in ${hop.connectedMs} ms, host key ${hop.hostKey}`);
+      resolve({ client, hop });
+    });
+
+    const preferred = preferredHostKeyAlgorithms(policy) as ssh2.ServerHostKeyAlgorithm[];
+    client.connect({
+      host: bastion.host,
+      port: bastion.port,
+      username: bastion.user,
+      ...(options.sock === undefined ? {} : { sock: options.sock }),
+      ...(auth.privateKey === undefined ? {} : { privateKey: auth.privateKey }),
+      ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
+      ...(auth.agent === undefined ? {} : { agent: auth.agent }),
+      hostVerifier: createHostVerifier(bastion, policy, options.logger, hostKey),
+      ...(preferred.length === 0 ? {} : { algorithms: { serverHostKey: { remove: preferred, prepend: preferred, append: [] } } }),
+      // Our own timer covers the whole connection; ssh2's would race it.
+      readyTimeout: 0,
+      keepaliveInterval: bastion.keepaliveIntervalMs,
+      keepaliveCountMax,
+    });
+  });
+}
