@@ -1,4 +1,43 @@
-export async function main(argv: string[]): Promise<number> {
-  console.log('hello', argv);
-  return 0;
+import { createRequire } from 'node:module';
+import { UserError } from '../diagnostics/diagnostic.ts';
+import type { Command } from './command.ts';
+import { systemIo, type Io } from './io.ts';
+import { printDiagnostics } from './output.ts';
+import { parseCommandLine } from './parse-command-line.ts';
+import { renderCommandHelp, renderHelp } from './render-help.ts';
+import { validateCommand } from './validate-command.ts';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The commands in the order --help lists them. */
+export const commands: readonly Command[] = [validateCommand];
+
+/**
+ * Runs pgdest with the given arguments and returns the exit code: 0 success,
+ * 1 an error, 2 changes found by `plan --detailed-exitcode`.
+ */
+export async function main(argv: readonly string[], io: Io = systemIo()): Promise<number> {
+  const parsed = parseCommandLine(argv, commands);
+  switch (parsed.kind) {
+    case 'help':
+      io.stdout.write(parsed.command ? renderCommandHelp(parsed.command) : renderHelp(commands, version));
+      return 0;
+    case 'version':
+      io.stdout.write(`pgdest ${version}\n`);
+      return 0;
+    case 'error':
+      printDiagnostics(io, {}, [parsed.diagnostic]);
+      return 1;
+    case 'run':
+      try {
+        return await parsed.command.run({ io, options: parsed.options, positionals: parsed.positionals });
+      } catch (error) {
+        if (error instanceof UserError) {
+          printDiagnostics(io, parsed.options, error.diagnostics);
+          return 1;
+        }
+        io.stderr.write(`pgdest: internal error. This is a bug in pgdest; please report it with the lines below.\n${(error as Error).stack ?? String(error)}\n`);
+        return 1;
+      }
+  }
 }

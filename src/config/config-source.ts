@@ -1,0 +1,272 @@
+import * as jsYaml from 'js-yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.ts';
+
+/** A path into the YAML document, as keys and sequence indices. */
+export type YamlPath = readonly (string | number)[];
+
+/**
+ * One configuration file: its text, its plain data, and the means to turn a
+ * YAML path back into a line and column.
+ */
+export interface ConfigSource {
+  file: string;
+  text: string;
+  /** The plain data, or undefined when the file is not a usable mapping. */
+  data: Record<string, unknown> | undefined;
+  /** Where `path` is in the file: its key (`part: 'key'`) or its value. */
+  rangeOf(path: YamlPath, part?: 'key' | 'value'): SourceRange;
+  /** Hides a value in every snippet shown from this file (literal secrets). */
+  maskValueAt(path: YamlPath): void;
+}
+
+/** Formats a YAML path the way users read it: `destinations.warehouse.database.port`. */
+export function formatPath(path: YamlPath): string {
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('.').replace(/\.\[/g, '[');
+}
+
+/*
+ * Two parsers, for speed. js-yaml reads a large valid file about ten times
+ * faster than the yaml package, but keeps no positions; the yaml package keeps
+ * every node's place. A file is read with js-yaml first; the yaml package
+ * parses it only when a problem must be pointed at, or when js-yaml refuses
+ * the file, so that its diagnostics say where and why.
+ */
+const { merge } = (jsYaml as unknown as { types: { merge: jsYaml.Type } }).types;
+const schema = jsYaml.CORE_SCHEMA.extend([merge]);
+
+/**
+ * Parses one file. YAML syntax errors, duplicate keys, several documents, an
+ * empty file and a document that is not a mapping become diagnostics; this
+ * never throws on bad input.
+ */
+export function parseConfigSource(file: string, text: string): { source: ConfigSource; diagnostics: Diagnostic[] } {
+  const data = loadQuickly(text);
+  if (data) return { source: createSource(file, text, data), diagnostics: [] };
+
+  const source = createSource(file, text, undefined);
+  const positions = source.positions();
+  const diagnostics = [...positions.problems];
+  const doc = positions.doc;
+  if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    diagnostics.push({
+      severity: 'error',
+      summary: 'Empty config file',
+      detail: `${file} holds no configuration.`,
+      hint: 'Start it with `version: 1`, then declare `bastions:` and `destinations:`; see the files in examples/.',
+      source: positions.rangeAt(0, 0, []),
+    });
+  } else if (!isMap(doc.contents)) {
+    const [start, end] = doc.contents.range ?? [0, 0];
+    diagnostics.push({
+      severity: 'error',
+      summary: 'Config is not a mapping',
+      detail: 'A pgdest config file is a YAML mapping of keys such as `version`, `bastions` and `destinations`.',
+      hint: 'Start the file with `version: 1` at the beginning of a line.',
+      source: positions.rangeAt(start, end, []),
+    });
+  } else if (!diagnostics.some((d) => d.severity === 'error')) {
+    // js-yaml refused a file that the yaml package reads without complaint.
+    const data = toPlainData(doc);
+    if (data) return { source: createSource(file, text, data, positions), diagnostics };
+    diagnostics.push({ severity: 'error', summary: 'Invalid YAML', detail: 'The file could not be read as YAML.', hint: 'Check aliases and anchors, and the structure around them.', source: positions.rangeAt(0, 0, []) });
+  }
+  return { source, diagnostics };
+}
+
+/** The file's data when it is one YAML mapping without duplicate keys, else undefined. */
+function loadQuickly(text: string): Record<string, unknown> | undefined {
+  try {
+    const documents = jsYaml.loadAll(text, undefined, { schema });
+    const [value] = documents;
+    if (documents.length !== 1 || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    return value as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file's YAML tree with positions, parsed on first use. */
+interface Positions {
+  doc: Document.Parsed | undefined;
+  problems: Diagnostic[];
+  rangeAt(start: number, end: number, path: YamlPath): SourceRange;
+  find(path: YamlPath): FoundNode;
+}
+
+function createSource(file: string, text: string, data: Record<string, unknown> | undefined, parsed?: Positions) {
+  let positions = parsed;
+  const maskedPaths: YamlPath[] = [];
+  const load = (): Positions => (positions ??= parsePositions(file, text, maskedPaths));
+  return {
+    file,
+    text,
+    data,
+    positions: load,
+    rangeOf(path: YamlPath, part: 'key' | 'value' = 'value'): SourceRange {
+      const { find, rangeAt } = load();
+      const found = find(path);
+      const node = part === 'key' && found.key ? found.key : (found.value ?? found.key);
+      const [start, end] = node?.range ?? [0, 0];
+      return rangeAt(start, end, found.exact ? path : path.slice(0, found.depth));
+    },
+    maskValueAt(path: YamlPath): void {
+      maskedPaths.push(path);
+    },
+  };
+}
+
+function parsePositions(file: string, text: string, maskedPaths: readonly YamlPath[]): Positions {
+  const lineCounter = new LineCounter();
+  // yaml's own uniqueKeys check compares every pair of keys, which takes
+  // seconds on a mapping of 10,000 destinations; indexKeys finds duplicates
+  // in one pass and keeps the index for locating paths.
+  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
+  const docs: Document.Parsed[] = Array.isArray(documents) ? documents : [];
+  const doc = docs[0];
+  const keyIndex = new WeakMap<object, Map<string, Pair>>();
+  const find = (path: YamlPath) => findNode(doc, path, keyIndex);
+
+  let masks: [number, number][] | undefined;
+  const rangeAt = (start: number, end: number, path: YamlPath): SourceRange => {
+    masks ??= maskedPaths.flatMap((p) => {
+      const found = find(p);
+      const range = found.exact ? found.value?.range : undefined;
+      return range ? [[range[0], range[1]] as [number, number]] : [];
+    });
+    const from = lineCounter.linePos(Math.min(start, text.length));
+    const to = lineCounter.linePos(Math.min(Math.max(end, start), text.length));
+    return { file, line: from.line, column: from.col, endLine: to.line, endColumn: to.col, path: formatPath(path), snippet: maskedLine(text, lineCounter, from.line, masks) };
+  };
+
+  const problems: Diagnostic[] = [];
+  for (const [index, document] of docs.entries()) {
+    for (const error of [...document.errors, ...document.warnings]) {
+      const [start, end] = error.pos;
+      problems.push({
+        severity: error.name === 'YAMLWarning' ? 'warning' : 'error',
+        summary: 'Invalid YAML',
+        detail: yamlErrorDetail(error.message),
+        hint: 'Fix the YAML syntax at this place; a YAML linter or your editor shows the structure.',
+        source: rangeAt(start, end, []),
+      });
+    }
+    for (const duplicate of indexKeys(document.contents, keyIndex)) {
+      const [start, end] = duplicate.range ?? [0, 0];
+      problems.push({
+        severity: 'error',
+        summary: 'Duplicate key',
+        detail: `The key "${keyText(duplicate) ?? ''}" appears twice in the same mapping.`,
+        hint: 'Remove one of the two; a key may appear only once in a mapping.',
+        source: rangeAt(start, end, []),
+      });
+    }
+    if (index === 1) {
+      const start = document.range[0];
+      problems.push({
+        severity: 'error',
+        summary: 'Several documents in one file',
+        detail: 'A pgdest config file holds one YAML document, but a second one starts here.',
+        hint: 'Remove the `---` separator, or move the second document into a file of its own in the same folder.',
+        source: rangeAt(start, start + 3, []),
+      });
+    }
+  }
+  return { doc, problems, rangeAt, find };
+}
+
+function toPlainData(doc: Document.Parsed): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function yamlErrorDetail(message: string): string {
+  const text = message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+interface FoundNode {
+  key?: Node;
+  value?: Node;
+  /** How many steps of the path were found; the rest does not exist in the file. */
+  depth: number;
+  exact: boolean;
+}
+
+/** Walks the YAML tree along `path`, stopping at the deepest node that exists. */
+function findNode(doc: Document.Parsed | undefined, path: YamlPath, keyIndex: WeakMap<object, Map<string, Pair>>): FoundNode {
+  let found: FoundNode = { value: doc?.contents ?? undefined, depth: 0, exact: path.length === 0 };
+  let node: unknown = doc?.contents;
+  for (const [index, step] of path.entries()) {
+    let pair: Pair | undefined;
+    let value: unknown;
+    if (isMap(node)) {
+      pair = keyIndex.get(node)?.get(String(step));
+      value = pair?.value;
+    } else if (isSeq(node) && typeof step === 'number') {
+      value = node.items[step];
+    }
+    if (!pair && value === undefined) return found;
+    found = {
+      key: pair && isNode(pair.key) ? pair.key : undefined,
+      value: isNode(value) ? value : undefined,
+      depth: index + 1,
+      exact: index + 1 === path.length,
+    };
+    node = value;
+  }
+  return found;
+}
+
+/** Indexes the keys of every mapping under `node`, returning the keys seen twice. */
+function indexKeys(node: unknown, keyIndex: WeakMap<object, Map<string, Pair>>): Node[] {
+  const duplicates: Node[] = [];
+  const visit = (current: unknown, depth: number): void => {
+    if (depth > 64) return;
+    if (isMap(current)) {
+      if (keyIndex.has(current)) return; // an alias to a mapping seen already
+      const index = new Map<string, Pair>();
+      keyIndex.set(current, index);
+      for (const item of current.items) {
+        const key = keyText(item.key);
+        if (key !== undefined && key !== '<<') {
+          if (index.has(key) && isNode(item.key)) duplicates.push(item.key);
+          else index.set(key, item);
+        }
+        visit(item.value, depth + 1);
+      }
+    } else if (isSeq(current)) {
+      for (const item of current.items) visit(item, depth + 1);
+    }
+  };
+  visit(node, 0);
+  return duplicates;
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+function isNode(value: unknown): value is Node {
+  return value !== null && typeof value === 'object' && 'range' in value;
+}
+
+function maskedLine(text: string, lineCounter: LineCounter, line: number, masks: [number, number][]): string {
+  const start = lineCounter.lineStarts[line - 1] ?? 0;
+  const next = lineCounter.lineStarts[line];
+  const end = next === undefined ? text.length : next - 1;
+  let snippet = text.slice(start, end).replace(/\r$/, '');
+  for (const [from, to] of masks) {
+    if (to <= start || from >= end) continue;
+    const a = Math.max(from, start) - start;
+    const b = Math.min(to, end) - start;
+    snippet = snippet.slice(0, a) + '*'.repeat(Math.max(b - a, 0)) + snippet.slice(b);
+  }
+  return snippet;
+}

@@ -1,0 +1,43 @@
+import { PassThrough, Writable } from 'node:stream';
+import { main } from '../../src/cli/main.ts';
+import type { Io } from '../../src/cli/io.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+/**
+ * Runs pgdest in this process, as a user would from `cwd`, with standard
+ * output and error captured. Nothing is a terminal unless `tty` says so.
+ */
+export async function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; stdin?: string; tty?: boolean },
+): Promise<CliResult> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const stdin = new PassThrough();
+  stdin.end(options.stdin ?? '');
+  const io: Io = {
+    stdout,
+    stderr,
+    stdin,
+    env: { HOME: options.cwd, PATH: process.env.PATH, ...options.env },
+    cwd: options.cwd,
+    stdoutIsTTY: options.tty ?? false,
+    stderrIsTTY: options.tty ?? false,
+    stdinIsTTY: options.tty ?? false,
+  };
+  const code = await main(args, io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
