@@ -43,7 +43,7 @@ export function prepareAuthentication(bastion: Bastion, agentSocket: string | un
   if (!key.isPrivateKey()) {
     throw createTunnelError('key-unreadable', `The private key of bastion "${bastion.name}" is a public key`, {
       hop,
-      detail: `The key read from ${origin} is the public half of a ${describeKeyType(key.type)} key. The bastion needs the private key to log in as ${bastion.user}.`,
+      detail: `The key read from ${origin} is the public half of an ${describeKeyType(key.type)} key. The bastion needs the private key to log in as ${bastion.user}.`,
       hint: 'Give the private key file (id_ed25519, not id_ed25519.pub), or its text, in private_key_file or private_key.',
     });
   }
