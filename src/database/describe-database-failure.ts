@@ -113,7 +113,7 @@ function describeMissingPassword(error: Error, attempt: LoginAttempt): DatabaseC
 function describeClientFailure(error: Error, attempt: LoginAttempt): DatabaseConnectionError {
   const where = describeDatabase(attempt);
   const code = (error as NodeJS.ErrnoException).code;
-  if (/client password must be a string/.test(error.message)) return describeMissingPassword(error, attempt);
+  if (/client password must be a (non-empty )?string/.test(error.message)) return describeMissingPassword(error, attempt);
   // pg's connectionTimeoutMillis destroys the stream with this message.
   if (/timeout expired/.test(error.message)) return describeConnectTimeout(attempt, undefined, error);
 

@@ -68,7 +68,7 @@ export function describeChannelFailure(bastion: Bastion, target: ChannelTarget, 
     return createTunnelError('forwarding-refused', `Bastion "${bastion.name}" (${hop}) does not allow forwarding to ${address}`, {
       hop,
       cause: error,
-      detail: `${capitalize(describeBastion(bastion))} refused to open a channel to ${target.label} ("${said || 'administratively prohibited'}"). Its sshd forbids TCP forwarding for ${bastion.user} (AllowTcpForwarding no) or only permits other destinations (PermitOpen).`,
+      detail: `${capitalize(describeBastion(bastion))} refused to open a channel to ${target.label}: administratively prohibited${quoteUnlike(said, 'administratively prohibited')}. Its sshd forbids TCP forwarding for ${bastion.user} (AllowTcpForwarding no) or only permits other destinations (PermitOpen).`,
       hint: `Ask the bastion's administrator to allow TCP forwarding for ${bastion.user} to ${address} (AllowTcpForwarding local or yes in sshd_config, and ${address} in PermitOpen when that is set).`,
     });
   }
@@ -77,7 +77,7 @@ export function describeChannelFailure(bastion: Bastion, target: ChannelTarget, 
     return createTunnelError('database-unreachable', `Bastion "${bastion.name}" (${hop}) cannot reach ${target.label}`, {
       hop,
       cause: error,
-      detail: `${capitalize(describeBastion(bastion))} accepted the forwarding request, but its own connection to ${address} failed ("${said || 'connect failed'}"). The address is used as the bastion sees it.`,
+      detail: `${capitalize(describeBastion(bastion))} accepted the forwarding request, but its own connection to ${address} failed: connect failed${quoteUnlike(said, 'connect failed')}. The address is used as the bastion sees it.`,
       hint: `Check host and port as seen from the bastion (from there: nc -vz ${target.host} ${target.port}), that the server listens on that address, and that no firewall between the bastion and it rejects the connection.`,
     });
   }
@@ -88,6 +88,11 @@ export function describeChannelFailure(bastion: Bastion, target: ChannelTarget, 
     detail: `Opening a forwarded channel to ${target.label} through ${describeBastion(bastion)} failed: ${said}. The SSH connection may have been closed.`,
     hint: 'Try again; if it keeps failing, check the bastion with ssh -v and look at its sshd log.',
   });
+}
+
+// The server's own words, when they add something to the reason code's name.
+function quoteUnlike(said: string, reasonName: string): string {
+  return said === '' || said === reasonName ? '' : ` ("${said}")`;
 }
 
 function describeChannelTimeout(bastion: Bastion, target: ChannelTarget, timeoutMs: number): TunnelError {

@@ -1,9 +1,10 @@
 import { connect, createServer, type Socket } from 'node:net';
 
 /**
- * What the proxy does with a new connection: `forward` relays it (after the
- * delay), `blackhole` accepts it and never answers nor forwards, `reset`
- * accepts and resets it at once.
+ * What the proxy does: `forward` relays connections (after the delay);
+ * `blackhole` accepts new connections and never answers nor forwards them, and
+ * silently drops whatever open connections send from then on, like a link that
+ * died; `reset` accepts new connections and resets them at once.
  */
 export type ProxyMode = 'forward' | 'blackhole' | 'reset';
 
@@ -23,7 +24,7 @@ export interface TcpProxy {
   readonly connectionCount: number;
   /** Changes the one-way delay for data sent from now on. */
   setDelay(ms: number): void;
-  /** Changes what happens to connections accepted from now on. */
+  /** Changes the mode; `blackhole` also silences open connections. */
   setMode(mode: ProxyMode): void;
   /** Destroys every connection and stops listening. */
   close(): Promise<void>;
@@ -48,8 +49,9 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     if (mode === 'blackhole') return void client.resume();
     const upstream = connect(options.target);
     track(upstream);
-    relay(client, upstream, () => delayMs);
-    relay(upstream, client, () => delayMs);
+    const behaviour = { delay: () => delayMs, isDropping: () => mode === 'blackhole' };
+    relay(client, upstream, behaviour);
+    relay(upstream, client, behaviour);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -75,7 +77,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
 
 // Chunks leave in arrival order, each `delay` after it arrived; one timer at a
 // time drains the queue. An end or reset follows the last chunk.
-function relay(from: Socket, to: Socket, delay: () => number): void {
+function relay(from: Socket, to: Socket, behaviour: { delay: () => number; isDropping: () => boolean }): void {
   const queue: Array<{ due: number; chunk: Buffer | null }> = [];
   let timer: NodeJS.Timeout | undefined;
 
@@ -90,11 +92,13 @@ function relay(from: Socket, to: Socket, delay: () => number): void {
     if (queue.length > 0) timer = setTimeout(drain, queue[0]!.due - now);
   };
   const enqueue = (chunk: Buffer | null): void => {
-    queue.push({ due: Date.now() + delay(), chunk });
+    queue.push({ due: Date.now() + behaviour.delay(), chunk });
     if (timer === undefined) timer = setTimeout(drain, Math.max(0, queue[0]!.due - Date.now()));
   };
 
-  from.on('data', (chunk: Buffer) => enqueue(chunk));
+  from.on('data', (chunk: Buffer) => {
+    if (!behaviour.isDropping()) enqueue(chunk);
+  });
   from.once('end', () => enqueue(null));
   from.once('close', (hadError) => {
     if (hadError) to.destroy();

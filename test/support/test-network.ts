@@ -37,7 +37,7 @@ export interface TestNetwork {
   addPlace(role: string): Promise<Place>;
   /** Joins two places with a point-to-point link of their own /30. */
   link(a: Place, b: Place): Promise<void>;
-  /** The address of `place` as `seenFrom` reaches it (they must be linked). */
+  /** The address of `place` as `seenFrom` reaches it: they must be linked, or the same place (127.0.0.1). */
   addressOf(place: Place, seenFrom: Place): string;
   /** Every address `place` has, for certificates. */
   addressesOf(place: Place): string[];
@@ -112,6 +112,8 @@ function createNamespaceNetwork(slot: NetworkSlot): TestNetwork {
       links.push({ a, b, addressA, addressB });
     },
     addressOf(place, seenFrom) {
+      // Within one place, servers are reached on its loopback.
+      if (place === seenFrom) return '127.0.0.1';
       const link = findLink(place, seenFrom);
       if (link === undefined) throw new Error(`${place.role} is not linked to ${seenFrom.role}`);
       return link.a === place ? link.addressA : link.addressB;
