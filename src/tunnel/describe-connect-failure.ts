@@ -88,6 +88,14 @@ function describeSocketFailure(bastion: Bastion, error: SshError, code: string |
         detail: `There is no way to ${address} from this machine for ${who} (${code}).`,
         hint: `Check the address, and that this machine is on a network that reaches the bastion (VPN, firewall rules, the bastion's allow-list).`,
       });
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return createTunnelError('bastion-unreachable', `Bastion "${bastion.name}" (${hop}) reset the connection`, {
+        hop,
+        cause: error,
+        detail: `The connection to ${address} for ${who} was reset (${code}) before the SSH session was ready: sshd may be shedding new connections (MaxStartups), or a firewall or ban list (fail2ban) cuts them.`,
+        hint: `Try again; if it persists, look at the bastion's sshd log and at the firewalls between this machine and ${address}.`,
+      });
     default:
       return createTunnelError('bastion-unreachable', `The connection to bastion "${bastion.name}" (${hop}) failed`, {
         hop,

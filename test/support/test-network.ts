@@ -53,11 +53,14 @@ export interface TestNetwork {
 
 /**
  * Builds an empty test network. Isolation is used whenever possible; pass
- * `{ isolated: false }` to force loopback.
+ * `{ isolated: false }`, or set PGDEST_TEST_NETWORK=loopback, to force
+ * loopback (to check that the tests still pass where namespaces are not
+ * available).
  */
 export async function createTestNetwork(options: { isolated?: boolean } = {}): Promise<TestNetwork> {
   const canIsolate = process.getuid?.() === 0 && (await hasCommand('ip'));
-  if (options.isolated === false || !canIsolate) return createLoopbackNetwork();
+  const wanted = options.isolated ?? process.env.PGDEST_TEST_NETWORK !== 'loopback';
+  if (!wanted || !canIsolate) return createLoopbackNetwork();
   await routeTestRangeNowhere();
   return createNamespaceNetwork(await claimNetworkSlot());
 }
