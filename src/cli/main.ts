@@ -6,11 +6,15 @@ import { printDiagnostics } from './output.ts';
 import { parseCommandLine } from './parse-command-line.ts';
 import { renderCommandHelp, renderHelp } from './render-help.ts';
 import { validateCommand } from './validate-command.ts';
+import { planCommand } from './plan-command.ts';
+import { applyCommand, destroyCommand } from './apply-command.ts';
+import { showCommand } from './show-command.ts';
+import { stateCommand } from './state-command.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** The commands in the order --help lists them. */
-export const commands: readonly Command[] = [validateCommand];
+export const commands: readonly Command[] = [validateCommand, planCommand, applyCommand, showCommand, stateCommand, destroyCommand];
 
 /**
  * Runs pgdest with the given arguments and returns the exit code: 0 success,

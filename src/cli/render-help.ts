@@ -21,7 +21,8 @@ export function renderHelp(commands: readonly Command[], version: string): strin
     '  -h, --help         help for pgdest or a command',
     '  --version          the version of pgdest',
     '',
-    'Exit codes: 0 success; 1 an error. Diagnostics go to standard error, results to standard output.',
+    'Exit codes: 0 success; 1 an error; 2 changes found by plan --detailed-exitcode.',
+    'Diagnostics go to standard error, results to standard output.',
     'Run `pgdest <command> --help` for a command\'s options. Documentation: README.md and SPEC.md.',
     '',
   ].join('\n');

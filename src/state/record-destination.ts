@@ -1,3 +1,4 @@
+import { formatBastionEndpoint } from '../config/endpoints.ts';
 import type { Bastion, Destination } from '../config/model.ts';
 import type { DestinationState } from './state.ts';
 
@@ -25,7 +26,7 @@ export function recordDestination(applied: AppliedDestination): DestinationState
     bastion: bastion
       ? {
           name: bastion.name,
-          endpoint: `${bastion.user}@${formatHost(bastion.host)}:${bastion.port}`,
+          endpoint: formatBastionEndpoint(bastion),
           ...(applied.hostKeySeen === undefined ? {} : { hostKey: applied.hostKeySeen }),
         }
       : null,
@@ -53,9 +54,4 @@ export function recordDestination(applied: AppliedDestination): DestinationState
     entry.admin = { user, ...(password ? { passwordFrom: password.origin } : {}) };
   }
   return entry;
-}
-
-// An IPv6 address is bracketed, as OpenSSH writes it, so that the port stays readable.
-function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

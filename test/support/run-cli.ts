@@ -1,4 +1,4 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 import type { Io } from '../../src/cli/io.ts';
 
@@ -22,12 +22,18 @@ class Capture extends Writable {
  */
 export async function runCli(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; stdin?: string; tty?: boolean },
+  options: { cwd: string; env?: Record<string, string | undefined>; stdin?: string | Readable; tty?: boolean },
 ): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const stdin = new PassThrough();
-  stdin.end(options.stdin ?? '');
+  let stdin: Readable;
+  if (typeof options.stdin === 'object') {
+    stdin = options.stdin;
+  } else {
+    const input = new PassThrough();
+    input.end(options.stdin ?? '');
+    stdin = input;
+  }
   const io: Io = {
     stdout,
     stderr,

@@ -1,0 +1,79 @@
+import { formatBastionEndpoint } from '../config/endpoints.ts';
+import type { Config, Destination } from '../config/model.ts';
+import { inspectSchemas } from '../database/inspect-schemas.ts';
+import { sessionKey, type SessionPool } from '../database/session-pool.ts';
+import { UserError, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { Observation, TunnelFacts } from '../plan/actual.ts';
+import { mapWithLimit } from './map-with-limit.ts';
+import { inspectionTargetFor } from './session-target-for.ts';
+
+export interface RefreshOptions {
+  sessions: SessionPool;
+  /** How many sessions open and inspect at once. */
+  parallelism: number;
+  /** Told when a destination starts and ends, for progress lines. */
+  onProgress?: (name: string, event: 'inspecting' | 'inspected' | 'failed') => void;
+}
+
+/**
+ * Reads the actual state of the named destinations through their tunnels.
+ * Destinations that share a database and a login share one session and one
+ * catalog query; sessions open concurrently over one SSH connection per
+ * bastion. A destination that cannot be reached gets an `unreachable`
+ * observation with the diagnostic that says which hop failed.
+ */
+export async function refreshActual(config: Config, names: readonly string[], options: RefreshOptions): Promise<Map<string, Observation>> {
+  const groups = new Map<string, Destination[]>();
+  for (const name of names) {
+    const destination = config.destinations.get(name);
+    if (!destination) continue;
+    const key = sessionKey(inspectionTargetFor(destination));
+    groups.set(key, [...(groups.get(key) ?? []), destination]);
+  }
+
+  const observations = new Map<string, Observation>();
+  await mapWithLimit([...groups.values()], options.parallelism, async (group) => {
+    for (const destination of group) options.onProgress?.(destination.name, 'inspecting');
+    try {
+      const session = await options.sessions.open(inspectionTargetFor(group[0]!));
+      const actuals = await session.exclusive((client) =>
+        inspectSchemas(client, group.map((d) => ({ loader: d.database.user, schema: d.schema }))),
+      );
+      group.forEach((destination, index) => {
+        observations.set(destination.name, { kind: 'observed', actual: actuals[index]!, tunnel: tunnelFacts(config, destination, options.sessions) });
+        options.onProgress?.(destination.name, 'inspected');
+      });
+    } catch (error) {
+      const diagnostics = diagnosticsOf(error);
+      for (const destination of group) {
+        observations.set(destination.name, { kind: 'unreachable', diagnostics });
+        options.onProgress?.(destination.name, 'failed');
+      }
+    }
+  });
+  return observations;
+}
+
+function tunnelFacts(config: Config, destination: Destination, sessions: SessionPool): TunnelFacts | undefined {
+  if (destination.bastion === undefined) return undefined;
+  const bastion = config.bastions.get(destination.bastion)!;
+  return {
+    bastion: bastion.name,
+    endpoint: formatBastionEndpoint(bastion),
+    hostKey: sessions.tunnels.hostKeyOf(bastion.name),
+  };
+}
+
+/** The diagnostics of a failure: a user error carries them; anything else is a query that failed. */
+export function diagnosticsOf(error: unknown): Diagnostic[] {
+  if (error instanceof UserError) return error.diagnostics;
+  const fields = error as { message?: string; code?: string; detail?: string; hint?: string };
+  return [
+    {
+      severity: 'error',
+      summary: 'Query failed',
+      detail: `PostgreSQL answered: ${fields.message ?? String(error)}${fields.code ? ` (SQLSTATE ${fields.code})` : ''}.${fields.detail ? ` ${fields.detail}` : ''}`,
+      hint: fields.hint ?? 'Run again with -v to see each step; if it persists, check the server log.',
+    },
+  ];
+}

@@ -1,0 +1,184 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseState } from '../../src/state/parse-state.ts';
+import { writeLabConfig, type LabDestination } from '../support/lab-config.ts';
+import { runCli } from '../support/run-cli.ts';
+import { startLab, type Lab } from '../support/start-lab.ts';
+
+const canary = 'canary-loader-password-5f1c9e';
+const env = { LOADER_PASSWORD: canary };
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await startLab();
+  // loader may create schemas; restricted may only write into public; locked may do neither.
+  await lab.postgres.createRole('loader', { password: canary, login: true });
+  await lab.postgres.query('GRANT CREATE ON DATABASE postgres TO loader');
+  await lab.postgres.createRole('restricted', { password: canary, login: true });
+  await lab.postgres.query('GRANT CREATE ON SCHEMA public TO restricted');
+  await lab.postgres.createRole('locked', { password: canary, login: true });
+});
+afterAll(() => lab?.stop());
+
+/** A folder of its own for a test's config and state, with the config written. */
+async function project(destinations: Record<string, LabDestination>): Promise<string> {
+  const dir = await mkdtemp(join(lab.dir, 'project-'));
+  await writeLabConfig(lab, destinations, { dir });
+  return dir;
+}
+
+async function readState(dir: string) {
+  return parseState(await readFile(join(dir, '.pgdest/state.json'), 'utf8'), 'state.json');
+}
+
+async function schemaExists(name: string): Promise<boolean> {
+  const result = await lab.postgres.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
+  return result.rowCount === 1;
+}
+
+const loader = (schema: string, extra: Partial<LabDestination> = {}): LabDestination => ({ user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema, ...extra });
+
+describe('plan and apply through a real bastion', () => {
+  it('creates a schema, then plans no changes, then repairs the schema dropped behind its back', async () => {
+    const dir = await project({ warehouse: loader('kondado') });
+
+    const first = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(first.code).toBe(2);
+    expect(first.stdout).toContain('# destination.warehouse will be created');
+    expect(first.stdout).toContain('CREATE SCHEMA "kondado";');
+    expect(first.stdout).toContain('Plan: 1 to create, 0 to update, 0 to delete.');
+    expect(await schemaExists('kondado')).toBe(false);
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('destination.warehouse: created');
+    expect(await schemaExists('kondado')).toBe(true);
+
+    const second = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(second).toMatchObject({ code: 0, stdout: 'No changes. The destinations match the configuration.\n' });
+
+    await lab.postgres.query('DROP SCHEMA kondado');
+    const drift = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(drift.code).toBe(2);
+    expect(drift.stdout).toContain('# destination.warehouse will be updated in place');
+    expect(drift.stdout).toContain('# (schema "kondado" no longer exists)');
+
+    const repaired = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain('destination.warehouse: updated');
+    expect(await schemaExists('kondado')).toBe(true);
+    expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
+  });
+
+  it('predicts the fallback to public for a loader that may not create its schema, and records it', async () => {
+    const dir = await project({ events: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'events_raw' } });
+
+    const planned = await runCli(['plan'], { cwd: dir, env });
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('+ effective_schema = "public"');
+    expect(planned.stdout).toContain('# warning: Falling back to schema public');
+    expect(planned.stderr).toContain('Schema "events_raw" does not exist, and restricted may not create it: it lacks CREATE on database "postgres".');
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('destination.events: created (writes into public, the fallback)');
+    expect(await schemaExists('events_raw')).toBe(false);
+    expect((await readState(dir)).destinations.events!.schema).toEqual({ requested: 'events_raw', effective: 'public', fallback: true });
+    expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
+  });
+
+  it('refuses to plan when public is not writable either, saying why and what to grant', async () => {
+    const dir = await project({ billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' } });
+    const planned = await runCli(['plan'], { cwd: dir, env });
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toContain('Error: Cannot fall back to public');
+    expect(planned.stderr).toContain('PostgreSQL 15 and later no longer let every role create in public');
+    expect(planned.stderr).toContain('GRANT CREATE ON DATABASE "postgres" TO "locked";');
+    expect(planned.stdout).toContain('1 destination could not be planned: destination.billing.');
+  });
+
+  it('refuses the fallback when schema_fallback is none', async () => {
+    const dir = await project({ ledger: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'ledger', schema_fallback: 'none' } });
+    const planned = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toContain('Error: Schema "ledger" cannot be created');
+    expect(planned.stderr).toContain('schema_fallback: none forbids falling back to public.');
+    expect(await schemaExists('ledger')).toBe(false);
+  });
+
+  it('forgets a removed destination with on_delete: forget and drops the schema with on_delete: drop', async () => {
+    const dir = await project({ kept: loader('kept_schema'), dropped: loader('dropped_schema', { on_delete: 'drop' }) });
+    expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
+    await lab.postgres.query('CREATE TABLE dropped_schema.rows (id int)');
+
+    await writeLabConfig(lab, {}, { dir });
+    const planned = await runCli(['plan'], { cwd: dir, env });
+    expect(planned.stdout).toContain('# destination.kept will be deleted');
+    expect(planned.stdout).toContain('DROP SCHEMA IF EXISTS "dropped_schema" CASCADE;');
+    expect(planned.stdout).toContain('1 destructive change');
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code).toBe(0);
+    expect(await schemaExists('kept_schema')).toBe(true);
+    expect(await schemaExists('dropped_schema')).toBe(false);
+    expect((await readState(dir)).destinations).toEqual({});
+  });
+
+  it('applies and records the reachable destinations when one of three is unreachable, and exits 1', async () => {
+    const dir = await project({ alpha: loader('alpha'), beta: loader('beta'), gamma: loader('gamma') });
+    const config = await readFile(join(dir, 'pgdest.yaml'), 'utf8');
+    // gamma's database port is closed: the bastion cannot reach it.
+    const broken = config.replace(/(gamma:[\s\S]*?port: )\d+/, '$11');
+    await (await import('node:fs/promises')).writeFile(join(dir, 'pgdest.yaml'), broken);
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain('destination.gamma');
+    expect(applied.stdout).toContain('destination.alpha: created');
+    expect(applied.stdout).toContain('destination.beta: created');
+    expect(Object.keys((await readState(dir)).destinations).sort()).toEqual(['alpha', 'beta']);
+  });
+
+  it('makes a second apply wait for the lock, then refuse naming the holder', async () => {
+    const dir = await project({ locking: loader('locking_schema') });
+    const answer = new PassThrough();
+    const first = runCli(['apply'], { cwd: dir, env, stdin: answer, tty: true });
+    // The first apply holds the lock while it waits for yes.
+    await waitFor(async () => (await stat(join(dir, '.pgdest/state.json.lock')).catch(() => undefined)) !== undefined);
+
+    const started = Date.now();
+    const second = await runCli(['apply', '--auto-approve', '--lock-timeout', '1s'], { cwd: dir, env });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('State is locked');
+    expect(second.stderr).toContain('pgdest apply');
+    expect(second.stderr).toContain(`process ${process.pid}`);
+
+    answer.end('yes\n');
+    expect((await first).code).toBe(0);
+    expect(await schemaExists('locking_schema')).toBe(true);
+  });
+
+  it('keeps every canary secret out of the state and the output', async () => {
+    const dir = await project({ secretive: loader('secretive') });
+    const outputs = [
+      await runCli(['plan', '-v'], { cwd: dir, env }),
+      await runCli(['apply', '--auto-approve', '-v'], { cwd: dir, env }),
+      await runCli(['show', '--format', 'json'], { cwd: dir, env }),
+    ];
+    const state = await readFile(join(dir, '.pgdest/state.json'), 'utf8');
+    for (const text of [state, ...outputs.flatMap((o) => [o.stdout, o.stderr])]) expect(text).not.toContain(canary);
+    expect(state).toContain('"password_from": "env:LOADER_PASSWORD"');
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
