@@ -81,7 +81,8 @@ export function planDestination(input: DestinationInput): { change?: Change; dia
   // Compare with what state recorded.
   const after = desiredAttributes(desired, input.bastion, effective.name);
   if (!prior) {
-    if (steps.length === 0) reasons.push(`schema "${effective.name}" is ready; pgdest starts tracking it`);
+    if (effective.name !== desired.schema) reasons.push(`schema "${desired.schema}" cannot be created; the loader writes into ${effective.name}`);
+    else if (steps.length === 0) reasons.push(`schema "${effective.name}" is ready; pgdest starts tracking it`);
     return { change: { address: desired.address, name: desired.name, action: 'create', before: null, after, reasons, steps, destructive: false }, diagnostics };
   }
   const before = priorAttributes(prior);
@@ -142,7 +143,7 @@ function foreignTablesWarning(desired: Destination, schema: SchemaFacts): Diagno
   const more = schema.foreignTableCount > 5 ? ` and ${schema.foreignTableCount - 5} more` : '';
   return {
     severity: 'warning',
-    summary: `${schema.foreignTableCount} table${schema.foreignTableCount === 1 ? '' : 's'} in schema "${schema.name}" belong to other roles`,
+    summary: schema.foreignTableCount === 1 ? `1 table in schema "${schema.name}" belongs to another role` : `${schema.foreignTableCount} tables in schema "${schema.name}" belong to other roles`,
     detail: `${desired.database.user} cannot ALTER or DROP ${shown}${more}, since only a table's owner may.`,
     hint: `If the loader must change them, an administrator can run ALTER TABLE ... OWNER TO ${quoteIdentifier(desired.database.user)}; \`pgdest check\` lists them.`,
     address: desired.address,
