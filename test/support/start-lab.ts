@@ -94,6 +94,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
 async function stopAll(stops: Array<() => Promise<void>>, network: TestNetwork, dir: string): Promise<void> {
   await Promise.allSettled(stops.map((stop) => stop()));
-  await network.destroy();
-  await removeTempDir(dir);
+  try {
+    await network.destroy();
+  } finally {
+    await removeTempDir(dir);
+  }
 }
