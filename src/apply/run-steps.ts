@@ -5,6 +5,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ActualDestination } from '../plan/actual.ts';
 import type { Change, Step } from '../plan/plan.ts';
 import { quoteIdentifier, renderStepSql } from '../plan/step-sql.ts';
+import { scramVerifier } from '../database/scram-verifier.ts';
 
 /*
  * A fixed class id for pgdest's advisory locks, with a hash of the database's name as
@@ -63,10 +64,14 @@ async function runInTransaction(client: pg.Client, steps: Step[], destination: D
   }
 }
 
-/** The statement to run: the display SQL, with the loader's real password where it shows `(sensitive)`. */
+/**
+ * The statement to run: the display SQL, with the loader's password where it
+ * shows `(sensitive)`, sent as its SCRAM verifier so that the password itself
+ * never reaches the server's logs.
+ */
 function executableSql(step: Step, destination: Destination): string {
   if (step.kind !== 'create-role' || !step.withPassword) return step.sql;
-  return renderStepSql(step, destination.database.password?.reveal());
+  return renderStepSql(step, scramVerifier(destination.database.password!.reveal()));
 }
 
 function fallBackAtApplyTime(destination: Destination, actual: ActualDestination, cause: unknown): StepsOutcome {

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLabConfig, type LabDestination } from '../support/lab-config.ts';
+import { runCli } from '../support/run-cli.ts';
+import { startLab, type Lab } from '../support/start-lab.ts';
+
+const bin = new URL('../../bin/pgdest.js', import.meta.url).pathname;
+const loaderPassword = 'canary-new-loader-password-71b2';
+let lab: Lab;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  lab = await startLab();
+  env = { LOADER_PASSWORD: loaderPassword, ADMIN_PASSWORD: lab.postgres.superuser.password };
+});
+afterAll(() => lab?.stop());
+
+const admin = { user: 'postgres', passwordEnv: 'ADMIN_PASSWORD' };
+const managed = (user: string, schema: string): LabDestination => ({ user, passwordEnv: 'LOADER_PASSWORD', schema, admin });
+
+async function project(destinations: Record<string, LabDestination>): Promise<string> {
+  const dir = await mkdtemp(join(lab.dir, 'project-'));
+  await writeLabConfig(lab, destinations, { dir });
+  return dir;
+}
+
+async function ownerOf(schema: string): Promise<string | undefined> {
+  const result = await lab.postgres.query<{ owner: string }>('SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1', [schema]);
+  return result.rows[0]?.owner;
+}
+
+describe('a destination with an admin login', () => {
+  it('creates the loader role and its schema, repairs a revoked grant, then plans no changes', async () => {
+    const dir = await project({ crm: managed('crm_loader', 'crm_raw') });
+
+    const planned = await runCli(['plan'], { cwd: dir, env });
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('CREATE ROLE "crm_loader" LOGIN PASSWORD (sensitive); -- as admin');
+    expect(planned.stdout).toContain('CREATE SCHEMA "crm_raw" AUTHORIZATION "crm_loader"; -- as admin');
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(await ownerOf('crm_raw')).toBe('crm_loader');
+
+    // The new role logs in with the configured password: a plan as the loader alone works.
+    const asLoader = await project({ crm: { user: 'crm_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'crm_raw' } });
+    expect((await runCli(['plan'], { cwd: asLoader, env })).code).toBe(0);
+
+    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({ code: 0, stdout: 'No changes. The destinations match the configuration.\n' });
+
+    await lab.postgres.query('REVOKE CREATE ON DATABASE postgres FROM crm_loader');
+    await lab.postgres.query('ALTER SCHEMA crm_raw OWNER TO postgres');
+    const drift = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(drift.code).toBe(2);
+    expect(drift.stdout).toContain('# (crm_loader lacks CREATE on database "postgres")');
+    expect(drift.stdout).toContain('# (crm_loader lacks USAGE on schema "crm_raw")');
+    expect(drift.stdout).toContain('GRANT USAGE ON SCHEMA "crm_raw" TO "crm_loader"; -- as admin');
+
+    expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
+    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({ code: 0 });
+  });
+
+  it('never sends the new password itself to the server, only its SCRAM verifier', async () => {
+    await lab.postgres.query("ALTER SYSTEM SET log_statement = 'all'");
+    await lab.postgres.query('SELECT pg_reload_conf()');
+    try {
+      const dir = await project({ audit: managed('audit_loader', 'audit_raw') });
+      const applied = await runCli(['apply', '--auto-approve', '-v'], { cwd: dir, env });
+      expect(applied.code).toBe(0);
+      const log = await (await import('node:fs/promises')).readFile(lab.postgres.logPath, 'utf8');
+      expect(log).toContain('CREATE ROLE "audit_loader" LOGIN PASSWORD \'SCRAM-SHA-256$4096:');
+      expect(log).not.toContain(loaderPassword);
+      expect(applied.stdout + applied.stderr).not.toContain(loaderPassword);
+    } finally {
+      await lab.postgres.query('ALTER SYSTEM RESET log_statement');
+      await lab.postgres.query('SELECT pg_reload_conf()');
+    }
+  });
+
+  it('applies twenty destinations on one database from two processes at once without a failure', async () => {
+    const names = (prefix: string) => Array.from({ length: 10 }, (_, i) => `${prefix}${i}`);
+    const dirs = await Promise.all(['a', 'b'].map((prefix) => project(Object.fromEntries(names(prefix).map((name) => [name, managed(`many_${name}`, `many_${name}`)])))));
+    const runs = dirs.map(
+      (dir) =>
+        new Promise<{ code: number | null; output: string }>((resolve) => {
+          const child = spawn(process.execPath, [bin, 'apply', '--auto-approve'], { cwd: dir, env: { ...process.env, ...env, HOME: dir } });
+          let output = '';
+          child.stdout.on('data', (chunk) => (output += chunk));
+          child.stderr.on('data', (chunk) => (output += chunk));
+          child.on('exit', (code) => resolve({ code, output }));
+        }),
+    );
+    const results = await Promise.all(runs);
+    for (const result of results) {
+      expect(result.output).not.toContain('tuple concurrently updated');
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).toContain('Apply complete! 10 created');
+    }
+    const roles = await lab.postgres.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'many_%'");
+    expect(roles.rows[0]!.n).toBe(20);
+  });
+});
