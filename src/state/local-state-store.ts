@@ -31,6 +31,8 @@ export class LocalStateStore implements StateStore {
   readonly #path: string;
   readonly #logger: Logger;
   readonly #pollIntervalMs: number;
+  /** Locks taken through this store and not yet released, for close. */
+  readonly #locks = new Set<StateLock>();
 
   constructor(options: LocalStateStoreOptions) {
     this.location = options.path;
@@ -78,11 +80,26 @@ export class LocalStateStore implements StateStore {
         `removed ${leftovers.length} unfinished write(s) left by an interrupted run: ${leftovers.join(', ')}`,
       );
     }
-    return lock;
+
+    this.#locks.add(lock);
+    return {
+      release: async () => {
+        this.#locks.delete(lock);
+        await lock.release();
+      },
+    };
   }
 
   forceUnlock(): Promise<ForcedUnlock> {
     return removeLockFile(`${this.#path}.lock`);
+  }
+
+  // A file store holds nothing open between calls; only a lock still held
+  // must go, as it would with the session of the PostgreSQL store.
+  async close(): Promise<void> {
+    const held = [...this.#locks];
+    this.#locks.clear();
+    for (const lock of held) await lock.release();
   }
 
   // Writes never leave a backup without a state, so a lone backup means the

@@ -57,7 +57,16 @@ export interface StateStore {
 
   /**
    * Removes the lock whoever holds it, for `pgdest state unlock` after a run
-   * died. Says who held it, so that the command can report it.
+   * died. Says who held it, so that the command can report it. A backend may
+   * refuse with a UserError when it cannot tell whose lock it is or may not
+   * remove it (see PostgresStateStore).
    */
   forceUnlock(): Promise<ForcedUnlock>;
+
+  /**
+   * Releases a lock still held and ends the connections the store opened, so
+   * that the run can exit. Every run calls it once at the end; the store is
+   * not used afterwards.
+   */
+  close(): Promise<void>;
 }

@@ -157,6 +157,15 @@ export function runStateStoreContract(
         expect(diagnostic.detail).toContain('pgdest plan');
       });
 
+      it('releases a lock still held when the store is closed', async () => {
+        const store = await fixture.open();
+        await store.lock(liveHolder(), 0);
+        await store.close();
+        await expect(
+          (await fixture.open()).lock(liveHolder('pgdest plan'), 0),
+        ).resolves.toBeDefined();
+      });
+
       it('lets the holder write while it holds the lock', async () => {
         const store = await fixture.open();
         const lock = await store.lock(liveHolder(), 0);
