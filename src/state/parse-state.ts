@@ -9,8 +9,11 @@ import type { BastionState, DestinationState, State } from './state.ts';
  * or an unknown `format_version` is a UserError whose diagnostic names `file`
  * and says how to recover. Unknown keys are refused rather than dropped, so
  * that rewriting a file never loses what a person or a newer pgdest put there.
+ *
+ * `previous` says where the version before this one is kept, for the hint:
+ * `FILE.backup` unless given (the PostgreSQL store keeps it in a column).
  */
-export function parseState(text: string, file: string): State {
+export function parseState(text: string, file: string, previous = `${file}.backup`): State {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -18,26 +21,26 @@ export function parseState(text: string, file: string): State {
     throw new UserError(
       errorDiagnostic('State file is not valid JSON', {
         detail: `${file} could not be read as JSON (${describeJsonError(text, error)}). It may have been edited by hand or damaged.`,
-        hint: `Restore the previous version from ${file}.backup after checking it, or fix the file by hand.`,
+        hint: `Restore the previous version from ${previous} after checking it, or fix the file by hand.`,
       }),
     );
   }
 
-  checkFormatVersion(document, file);
+  checkFormatVersion(document, file, previous);
   const reader = new ShapeReader();
   const state = readState(reader, document);
   if (reader.problems.length > 0) {
     throw new UserError(
       errorDiagnostic('State file has an unexpected shape', {
         detail: `${file} is JSON but not a pgdest state: ${reader.problems.slice(0, 5).join('; ')}.`,
-        hint: `Restore the previous version from ${file}.backup after checking it, or fix the file by hand.`,
+        hint: `Restore the previous version from ${previous} after checking it, or fix the file by hand.`,
       }),
     );
   }
   return state;
 }
 
-function checkFormatVersion(document: unknown, file: string): void {
+function checkFormatVersion(document: unknown, file: string, previous: string): void {
   const version = isRecord(document) ? document.format_version : undefined;
   if (version === stateFormatVersion) return;
 
@@ -52,7 +55,7 @@ function checkFormatVersion(document: unknown, file: string): void {
   throw new UserError(
     errorDiagnostic('State file format is not supported', {
       detail: `${file} has format_version ${JSON.stringify(version) ?? '(missing)'}, and this pgdest reads only format_version ${stateFormatVersion}.`,
-      hint: `Check that ${file} is a pgdest state file; restore ${file}.backup if it was damaged.`,
+      hint: `Check that ${file} is a pgdest state file; restore ${previous} if it was damaged.`,
     }),
   );
 }
