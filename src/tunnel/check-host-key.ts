@@ -22,7 +22,14 @@ export interface HostKeyOutcome {
  */
 export async function loadHostKeyPolicy(bastion: Bastion, homeDir: string): Promise<HostKeyPolicy> {
   const file = bastion.knownHosts ?? (bastion.hostKey === undefined ? defaultKnownHostsFile(homeDir) : undefined);
-  const knownHosts = file === undefined ? [] : await readKnownHostsFile(file);
+  const knownHosts = file === undefined ? [] : await readKnownHostsFile(file).catch((error: unknown) => {
+    throw createTunnelError('known-hosts-unreadable', `Cannot read the known_hosts file of bastion "${bastion.name}"`, {
+      hop: describeEndpoint(bastion),
+      cause: error,
+      detail: `Reading ${file} failed: ${(error as Error).message}. Without it the bastion's host key cannot be checked, so pgdest does not connect.`,
+      hint: `Make ${file} readable, name another file with known_hosts, or pin the key with host_key.`,
+    });
+  });
   return { host: bastion.host, port: bastion.port, pin: bastion.hostKey, knownHosts, knownHostsFile: file, check: bastion.hostKeyCheck };
 }
 

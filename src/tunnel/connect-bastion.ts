@@ -11,7 +11,7 @@ import {
   type SshError,
 } from './describe-connect-failure.ts';
 import { describeEndpoint, type Hop } from './hop.ts';
-import { prepareAuthentication } from './prepare-authentication.ts';
+import { prepareAuthentication, type Authentication } from './prepare-authentication.ts';
 import { collectSecretTexts, scrubError } from './scrub-secrets.ts';
 
 /** ssh2 ends the connection after this many keepalives go unanswered. */
@@ -43,9 +43,14 @@ export interface BastionConnection {
  * failure is a TunnelError naming the hop; nothing secret reaches it.
  */
 export async function connectBastion(bastion: Bastion, options: ConnectBastionOptions): Promise<BastionConnection> {
-  const auth = prepareAuthentication(bastion, options.agentSocket);
-  const policy = await loadHostKeyPolicy(bastion, options.homeDir);
   const secrets = collectSecretTexts(bastion.auth.kind === 'key' ? [bastion.auth.privateKey, bastion.auth.passphrase] : []);
+  let auth: Authentication;
+  try {
+    auth = prepareAuthentication(bastion, options.agentSocket);
+  } catch (error) {
+    throw scrubError(error, secrets);
+  }
+  const policy = await loadHostKeyPolicy(bastion, options.homeDir);
   const hostKey: HostKeyOutcome = {};
   const client = new ssh2.Client();
   const started = performance.now();
@@ -99,20 +104,36 @@ export async function connectBastion(bastion: Bastion, options: ConnectBastionOp
     });
 
     const preferred = preferredHostKeyAlgorithms(policy) as ssh2.ServerHostKeyAlgorithm[];
-    client.connect({
-      host: bastion.host,
-      port: bastion.port,
-      username: bastion.user,
-      ...(options.sock === undefined ? {} : { sock: options.sock }),
-      ...(auth.privateKey === undefined ? {} : { privateKey: auth.privateKey }),
-      ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
-      ...(auth.agent === undefined ? {} : { agent: auth.agent }),
-      hostVerifier: createHostVerifier(bastion, policy, options.logger, hostKey),
-      ...(preferred.length === 0 ? {} : { algorithms: { serverHostKey: { remove: preferred, prepend: preferred, append: [] } } }),
-      // Our own timer covers the whole connection; ssh2's would race it.
-      readyTimeout: 0,
-      keepaliveInterval: bastion.keepaliveIntervalMs,
-      keepaliveCountMax,
-    });
+    try {
+      connectClient(client, bastion, options, auth, createHostVerifier(bastion, policy, options.logger, hostKey), preferred);
+    } catch (error) {
+      // ssh2 validates its settings synchronously; nothing was sent yet.
+      fail(describeConnectFailure(bastion, error as SshError, auth.description));
+    }
+  });
+}
+
+function connectClient(
+  client: ssh2.Client,
+  bastion: Bastion,
+  options: ConnectBastionOptions,
+  auth: Authentication,
+  hostVerifier: ReturnType<typeof createHostVerifier>,
+  preferred: ssh2.ServerHostKeyAlgorithm[],
+): void {
+  client.connect({
+    host: bastion.host,
+    port: bastion.port,
+    username: bastion.user,
+    ...(options.sock === undefined ? {} : { sock: options.sock }),
+    ...(auth.privateKey === undefined ? {} : { privateKey: auth.privateKey }),
+    ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
+    ...(auth.agent === undefined ? {} : { agent: auth.agent }),
+    hostVerifier,
+    ...(preferred.length === 0 ? {} : { algorithms: { serverHostKey: { remove: preferred, prepend: preferred, append: [] } } }),
+    // Our own timer covers the whole connection; ssh2's would race it.
+    readyTimeout: 0,
+    keepaliveInterval: bastion.keepaliveIntervalMs,
+    keepaliveCountMax,
   });
 }

@@ -37,10 +37,19 @@ export function describeKeyType(type: string): string {
   return type;
 }
 
-/** The host key algorithms ssh2 may negotiate for a key of this type, best first. */
+// The host key algorithms ssh2 1.x can verify; ssh2 throws on any other name.
+const supportedAlgorithms = new Set([
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+]);
+
+/**
+ * The host key algorithms ssh2 may negotiate for a key of this type, best
+ * first; none for types it cannot verify (security keys, DSA), which a
+ * known_hosts file may still hold.
+ */
 export function algorithmsForKeyType(type: string): string[] {
-  if (type === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  return [type];
+  const algorithms = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
+  return algorithms.filter((algorithm) => supportedAlgorithms.has(algorithm));
 }
 
 // The blob starts with the key type as an SSH string: a 32-bit length, then

@@ -7,6 +7,7 @@ export type TunnelFailure =
   | 'host-key-unknown'
   | 'host-key-changed'
   | 'host-key-revoked'
+  | 'known-hosts-unreadable'
   | 'authentication-refused'
   | 'agent-unavailable'
   | 'key-unreadable'

@@ -125,7 +125,13 @@ export class TunnelPool {
     const outer = await this.#connection(bastion.via, depth + 1);
     const target = { host: bastion.host, port: bastion.port, label: `bastion "${bastion.name}" at ${bastion.host}:${bastion.port}` };
     const channel = await openForwardedChannel(outer.client, this.#bastion(bastion.via), target, this.#channelTimeoutMs);
-    return connectBastion(bastion, { ...options, sock: channel, through: bastion.via });
+    try {
+      return await connectBastion(bastion, { ...options, sock: channel, through: bastion.via });
+    } catch (error) {
+      // A failure before ssh2 took the channel over would leave it open.
+      channel.destroy();
+      throw error;
+    }
   }
 
   #bastion(name: string): Bastion {

@@ -150,6 +150,21 @@ describe('known_hosts', () => {
     expect(await connect(bastion({ knownHosts }))).toBe(lab.sshd.hostKey('rsa').fingerprint);
   });
 
+  it('passes over lines of key types it cannot check, such as security keys', async () => {
+    const securityKey = 'sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==';
+    const knownHosts = await knownHostsWith(`${hostField(lab.sshd)} ${securityKey}`, `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ecdsa'))}`);
+
+    expect(await connect(bastion({ knownHosts }))).toBe(lab.sshd.hostKey('ecdsa').fingerprint);
+  });
+
+  it('refuses to connect when the known_hosts file cannot be read', async () => {
+    const unreadable = await newHome();
+    const error = await refusal(bastion({ knownHosts: unreadable }));
+
+    expect(error.reason).toBe('known-hosts-unreadable');
+    expect(error.diagnostic.detail).toContain(`Reading ${unreadable} failed`);
+  });
+
   it('refuses a key that differs from the line of its type, naming the file and line', async () => {
     const knownHosts = await knownHostsWith('# bastions', `${hostField(lab.sshd)} ${keyFields(impostor)}`);
     const error = await refusal(bastion({ knownHosts }));

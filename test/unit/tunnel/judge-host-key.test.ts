@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostKeyCheck } from '../../../src/config/model.ts';
-import { fingerprintOf, readHostKey } from '../../../src/tunnel/host-key.ts';
+import { algorithmsForKeyType, fingerprintOf, readHostKey } from '../../../src/tunnel/host-key.ts';
 import { judgeHostKey, knownKeyTypes, type HostKeyPolicy } from '../../../src/tunnel/judge-host-key.ts';
 import { parseKnownHosts } from '../../../src/tunnel/known-hosts.ts';
 
@@ -97,6 +97,14 @@ describe('knownKeyTypes', () => {
     const lines = [line(rsa), line(presented, 'elsewhere'), line(other, '[bastion.example.com]:2222')];
 
     expect(knownKeyTypes(policy(lines))).toEqual(['ssh-rsa']);
+  });
+});
+
+describe('algorithmsForKeyType', () => {
+  it('asks for SHA-2 first for RSA keys and for nothing ssh2 cannot verify', () => {
+    expect(algorithmsForKeyType('ssh-rsa')).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    expect(algorithmsForKeyType('ecdsa-sha2-nistp384')).toEqual(['ecdsa-sha2-nistp384']);
+    expect(algorithmsForKeyType('sk-ssh-ed25519@openssh.com')).toEqual([]);
   });
 });
 
