@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bastion } from '../../src/config/model.ts';
 import { TunnelError } from '../../src/tunnel/tunnel-error.ts';
@@ -5,6 +6,7 @@ import { TunnelPool } from '../../src/tunnel/tunnel-pool.ts';
 import { createCapturingLogger } from '../support/capture-logger.ts';
 import { bastionFor } from '../support/model-fixtures.ts';
 import { findSecrets, renderErrorForUser } from '../support/secret-canary.ts';
+import { runCommand } from '../support/run-command.ts';
 import { startSshd, type SshdBastion } from '../support/sshd-bastion.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
@@ -206,6 +208,26 @@ describe('opening a channel to the database', () => {
     expect(elapsedMs).toBeLessThan(3_000);
     expect(await lab.sshd.countConnections()).toBe(connectionsBefore + 1);
   });
+
+  it('closes a channel that opens after its open timed out', async (context) => {
+    if (!lab.network.isolated) context.skip();
+    const silent = (await lab.network.addSilentAddress(lab.bastionPlace, lab.databasePlace))!;
+    const pool = new TunnelPool(new Map([['main', lab.bastion()]]), { logger, channelTimeoutMs: 300 });
+    const received = async () => ((await readFile(lab.postgres.logPath, 'utf8')).match(/connection received: host=/g) ?? []).length;
+    const before = await received();
+    const idleProcesses = await countProcesses(lab.databasePlace.namespace!);
+
+    const error = await pool.openChannel('main', silent, lab.postgres.port).then(() => undefined, (thrown: unknown) => thrown);
+    expect((error as TunnelError).reason).toBe('channel-timeout');
+
+    // The firewall opens: the bastion's next SYN reaches PostgreSQL, sshd
+    // confirms the channel, and the pool must close it at once. PostgreSQL
+    // would otherwise keep a backend waiting for a startup packet for 60 s.
+    await lab.network.answerAt(lab.databasePlace, silent);
+    await waitForAsync(async () => (await received()) > before, 8_000);
+    await waitForAsync(async () => (await countProcesses(lab.databasePlace.namespace!)) === idleProcesses, 3_000);
+    await pool.close();
+  });
 });
 
 describe('secrets', () => {
@@ -216,10 +238,19 @@ describe('secrets', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  return waitForAsync(async () => condition(), timeoutMs);
+}
+
+async function waitForAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** The processes running in a namespace: a PostgreSQL backend waiting for a startup packet is one of them. */
+async function countProcesses(namespace: string): Promise<number> {
+  return (await runCommand('ip', ['netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).length;
 }

@@ -47,6 +47,11 @@ export interface TestNetwork {
    * Undefined without namespaces.
    */
   addSilentAddress(seenFrom: Place, via: Place): Promise<string | undefined>;
+  /**
+   * Gives `place` an address made by addSilentAddress, so that packets for it,
+   * dropped until now, reach the servers there: a firewall opening late.
+   */
+  answerAt(place: Place, address: string): Promise<void>;
   /** Removes every namespace and link, killing what still runs in them. */
   destroy(): Promise<void>;
 }
@@ -131,6 +136,10 @@ function createNamespaceNetwork(slot: NetworkSlot): TestNetwork {
       await runCommand('ip', [...scope, 'route', 'add', `${address}/32`, 'via', gateway]);
       return address;
     },
+    async answerAt(place, address) {
+      const scope = place.namespace === undefined ? [] : ['-n', place.namespace];
+      await runCommand('ip', [...scope, 'addr', 'add', `${address}/32`, 'dev', 'lo']);
+    },
     async destroy() {
       removeSlotLeftovers(slot);
       unregister();
@@ -150,6 +159,7 @@ function createLoopbackNetwork(): TestNetwork {
     addressOf: () => '127.0.0.1',
     addressesOf: () => ['127.0.0.1'],
     addSilentAddress: async () => undefined,
+    answerAt: async () => {},
     destroy: async () => {},
   };
 }
