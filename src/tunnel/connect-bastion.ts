@@ -80,7 +80,7 @@ export async function connectBastion(bastion: Bastion, options: ConnectBastionOp
     // attached for the connection's whole life.
     client.on('error', (error: SshError) => {
       if (!settled) {
-        fail(hostKey.refusal ?? describeConnectFailure(bastion, error, auth.description));
+        fail(hostKey.refusal ?? describeConnectFailure(bastion, error, auth));
         return;
       }
       scrubError(error, secrets);
@@ -108,7 +108,7 @@ export async function connectBastion(bastion: Bastion, options: ConnectBastionOp
       connectClient(client, bastion, options, auth, createHostVerifier(bastion, policy, options.logger, hostKey), preferred);
     } catch (error) {
       // ssh2 validates its settings synchronously; nothing was sent yet.
-      fail(describeConnectFailure(bastion, error as SshError, auth.description));
+      fail(describeConnectFailure(bastion, error as SshError, auth));
     }
   });
 }

@@ -1,5 +1,6 @@
 import type { Bastion } from '../config/model.ts';
 import { capitalize, describeBastion, describeEndpoint } from './hop.ts';
+import type { Authentication } from './prepare-authentication.ts';
 import { createTunnelError, type TunnelError } from './tunnel-error.ts';
 
 /** How far a connection got before it failed, for timeouts and closed connections. */
@@ -16,10 +17,10 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
 /**
  * Turns an error ssh2 emitted before the connection was ready into a
- * TunnelError that names the hop and says what to try. `authDescription` names
- * what was offered, such as `the ED25519 key from env:BASTION_PEM`.
+ * TunnelError that names the hop and says what to try. `auth` says what was
+ * offered, such as `the ED25519 key from env:BASTION_PEM`, and which agent.
  */
-export function describeConnectFailure(bastion: Bastion, error: SshError, authDescription: string): TunnelError {
+export function describeConnectFailure(bastion: Bastion, error: SshError, auth: Pick<Authentication, 'description' | 'agent'>): TunnelError {
   const hop = describeEndpoint(bastion);
   const who = describeBastion(bastion);
   const code = typeof error.code === 'string' ? error.code : undefined;
@@ -38,12 +39,21 @@ export function describeConnectFailure(bastion: Bastion, error: SshError, authDe
     return describeSocketFailure(bastion, error, code);
   }
 
+  if (error.level === 'agent') {
+    return createTunnelError('agent-unavailable', `Cannot use the SSH agent for bastion "${bastion.name}" (${hop})`, {
+      hop,
+      cause: error,
+      detail: `Asking the SSH agent at ${auth.agent ?? 'SSH_AUTH_SOCK'} for a key failed: ${error.message}.`,
+      hint: 'Check that SSH_AUTH_SOCK points to a running agent that holds the key: ssh-add -l talks to the same agent.',
+    });
+  }
+
   if (error.level === 'client-authentication') {
     const viaAgent = bastion.auth.kind === 'agent';
     return createTunnelError('authentication-refused', `Bastion "${bastion.name}" (${hop}) refused SSH authentication as ${bastion.user}`, {
       hop,
       cause: error,
-      detail: `${capitalize(who)} did not accept ${authDescription} for user ${bastion.user}.`,
+      detail: `${capitalize(who)} did not accept ${auth.description} for user ${bastion.user}.`,
       hint: viaAgent
         ? `Check that the agent holds the key (ssh-add -l) and that its public key is in the authorized_keys of ${bastion.user} on the bastion.`
         : `Check the user name, and that the key's public half (ssh-keygen -y -f KEYFILE prints it) is in the authorized_keys of ${bastion.user} on the bastion; ssh -v -i KEYFILE -p ${bastion.port} ${bastion.user}@${bastion.host} shows what the server accepts.`,

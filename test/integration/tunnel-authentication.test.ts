@@ -157,6 +157,13 @@ describe('a login the bastion refuses', () => {
     expect(error.reason).toBe('agent-unavailable');
     expect(error.diagnostic.detail).toContain('SSH_AUTH_SOCK is not set');
   });
+
+  it('says the agent cannot be reached when its socket leads nowhere', async () => {
+    const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), { agentSocket: `${lab.dir}/no-agent.sock` });
+
+    expect(error.reason).toBe('agent-unavailable');
+    expect(error.diagnostic.detail).toContain(`Asking the SSH agent at ${lab.dir}/no-agent.sock for a key failed`);
+  });
 });
 
 describe('a private key that cannot be used', () => {

@@ -21,13 +21,15 @@ const bastion: Bastion = {
   source: testSource('bastions.main'),
 };
 
+const auth = { description: 'the ED25519 key from env:BASTION_PEM' };
+
 function socketError(code: string, level = 'client-socket'): Error {
   return Object.assign(new Error(`getaddrinfo ${code} bastion.example.com`), { code, level });
 }
 
 describe('describeConnectFailure', () => {
   it('says the bastion name does not resolve, and how to check', () => {
-    const error = describeConnectFailure(bastion, socketError('ENOTFOUND'), 'the key');
+    const error = describeConnectFailure(bastion, socketError('ENOTFOUND'), auth);
 
     expect(error.reason).toBe('bastion-unreachable');
     expect(error.diagnostic.summary).toBe('Cannot resolve the address of bastion "main" (tunnel@bastion.example.com:22)');
@@ -36,13 +38,13 @@ describe('describeConnectFailure', () => {
   });
 
   it('names the outer bastion of a chain in the detail', () => {
-    const error = describeConnectFailure({ ...bastion, name: 'inner', via: 'outer' }, socketError('ECONNRESET'), 'the key');
+    const error = describeConnectFailure({ ...bastion, name: 'inner', via: 'outer' }, socketError('ECONNRESET'), auth);
 
     expect(error.diagnostic.detail).toContain('bastion "inner" (tunnel@bastion.example.com:22, reached through bastion "outer")');
   });
 
   it('describes a server that closed the connection before its greeting', () => {
-    const error = describeConnectFailure(bastion, Object.assign(new Error('Connection lost before handshake'), { level: 'protocol' }), 'the key');
+    const error = describeConnectFailure(bastion, Object.assign(new Error('Connection lost before handshake'), { level: 'protocol' }), auth);
 
     expect(error.diagnostic.summary).toBe('Bastion "main" (tunnel@bastion.example.com:22) closed the connection before the SSH handshake');
     expect(error.diagnostic.detail).toContain('MaxStartups');
