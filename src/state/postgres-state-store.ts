@@ -147,27 +147,34 @@ export class PostgresStateStore implements StateStore {
 
   async lock(holder: LockHolder, timeoutMs: number): Promise<StateLock> {
     if (this.#held !== undefined) throw new Error(`this run already holds the lock on ${this.location}`);
+    // Every step on one session: the lock belongs to the session that took it,
+    // and the holder row must name that session.
+    const session = await this.#open();
     const startedAt = Date.now();
     let announced = false;
 
     for (let vanished = 0; ; ) {
-      if (await this.#tryLock()) return this.#recordHolder(holder);
+      if (await this.#tryLock(session)) return this.#recordHolder(session, holder);
 
       // Released between the two queries: try again at once, a few times.
       const live = await this.#findLiveHolder();
       if (live === undefined && (vanished += 1) <= 3) continue;
-      this.#warnOfSharedLock(live);
+      if (!announced) this.#warnOfSharedLock(live);
 
       const remainingMs = timeoutMs - (Date.now() - startedAt);
       if (remainingMs <= 0) {
-        throw stateLockedError(this.location, live?.holder, timeoutMs === 0 ? 0 : Date.now() - startedAt);
+        const waitedMs = timeoutMs === 0 ? 0 : Date.now() - startedAt;
+        const unknown = live
+          ? `database session ${live.backendPid} holds it without having recorded who it is, so it is a run taking the lock at this very moment, or a program other than pgdest using the same lock number`
+          : 'other runs took it and gave it up again several times while this run looked';
+        throw stateLockedError(this.location, live?.holder, waitedMs, unknown);
       }
       if (!announced) {
         const by = live?.holder ? describeLockHolder(live.holder) : 'a run that has not said who it is';
         this.#logger.debug('state', `waiting up to ${timeoutMs} ms for the lock on ${this.location}, held by ${by}`);
-        announced = true;
       }
-      if (await this.#waitForLock(remainingMs)) return this.#recordHolder(holder);
+      announced = true;
+      if (await this.#waitForLock(session, remainingMs)) return this.#recordHolder(session, holder);
     }
   }
 
@@ -214,9 +221,9 @@ export class PostgresStateStore implements StateStore {
     if (session !== undefined) await this.#endSession(session);
   }
 
-  async #tryLock(): Promise<boolean> {
+  async #tryLock(session: Session): Promise<boolean> {
     const { classId, objectId } = this.#lockKey;
-    const rows = await this.#query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS taken', [classId, objectId]);
+    const rows = await this.#run<{ taken: boolean }>(session, 'SELECT pg_try_advisory_lock($1, $2) AS taken', [classId, objectId]);
     return rows[0]!.taken;
   }
 
@@ -224,8 +231,7 @@ export class PostgresStateStore implements StateStore {
   // waiter the moment it is released, waiters are served in turn, and no
   // query crosses the tunnel meanwhile. The limits are local to the
   // transaction, so the session's own timeouts apply again afterwards.
-  async #waitForLock(remainingMs: number): Promise<boolean> {
-    const session = await this.#open();
+  async #waitForLock(session: Session, remainingMs: number): Promise<boolean> {
     const { classId, objectId } = this.#lockKey;
     const limitMs = Math.min(Math.max(1, Math.ceil(remainingMs)), 2_147_483_647);
     try {
@@ -241,8 +247,7 @@ export class PostgresStateStore implements StateStore {
     }
   }
 
-  async #recordHolder(holder: LockHolder): Promise<StateLock> {
-    const session = await this.#open();
+  async #recordHolder(session: Session, holder: LockHolder): Promise<StateLock> {
     const token = randomUUID();
     const { locks, key } = this.#tables;
     try {

@@ -21,16 +21,20 @@ export function stateChangedError(location: string, stored: State, written: Stat
   );
 }
 
-/** A lock still taken when the wait ran out. `holder` is absent when the lock cannot be read. */
+/**
+ * A lock still taken when the wait ran out. `holder` is absent when the lock
+ * cannot be read; `unknownHolder` then says why, in the backend's terms.
+ */
 export function stateLockedError(
   location: string,
   holder: LockHolder | undefined,
   waitedMs: number,
+  unknownHolder = 'it may be still being written, or left damaged by a run that died',
 ): UserError {
   const waited = waitedMs > 0 ? ` This run waited ${formatSeconds(waitedMs)} for it.` : '';
   const detail = holder
     ? `The state at ${location} is locked by ${describeLockHolder(holder)}.${waited}`
-    : `The state at ${location} is locked, but the lock does not say by whom: it may be still being written, or left damaged by a run that died.${waited}`;
+    : `The state at ${location} is locked, but the lock does not say by whom: ${unknownHolder}.${waited}`;
   return new UserError(
     errorDiagnostic('State is locked', {
       detail,

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseEndpoint } from '../../src/config/model.ts';
 import { UserError } from '../../src/diagnostics/diagnostic.ts';
 import { serializeState } from '../../src/state/serialize-state.ts';
+import { stateLockKey } from '../../src/state/state-lock-key.ts';
 import { createCapturingLogger } from '../support/capture-logger.ts';
 import { endpointFor, secretOf } from '../support/model-fixtures.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres-cluster.ts';
@@ -271,6 +272,39 @@ describe('the postgres state store', () => {
       await catchDiagnostic(stores.open({ schema }).lock(liveHolder('pgdest plan'), 0));
     });
 
+    it('refuses, and will not force open, a lock held by a session that has not said who it is', async () => {
+      const schema = freshSchema();
+      await stores.open({ schema }).read();
+      const { classId, objectId } = stateLockKey(schema, 'default');
+      const stranger = await cluster.connectAsSuperuser(database);
+      try {
+        await stranger.query('SELECT pg_advisory_lock($1, $2)', [classId, objectId]);
+
+        const locked = await catchDiagnostic(stores.open({ schema }).lock(liveHolder(), 0));
+        const unlock = await catchDiagnostic(stores.open({ schema }).forceUnlock());
+
+        expect(locked.detail).toMatch(/does not say by whom: database session \d+ holds it without having recorded who it is/);
+        expect(unlock.summary).toBe('Cannot tell who holds the state lock');
+        expect(unlock.hint).toMatch(/pg_terminate_backend\(\d+\)/);
+      } finally {
+        await stranger.end();
+      }
+    });
+
+    it('names the run on the other key, and will not end it, when two keys share a lock number', async () => {
+      const schema = freshSchema();
+      const [first, second] = findCollidingKeys(schema);
+      const logger = createCapturingLogger();
+      await stores.open({ schema, key: first }).lock(liveHolder('pgdest apply'), 0);
+
+      const locked = await catchDiagnostic(stores.open({ schema, key: second, logger }).lock(liveHolder('pgdest plan'), 0));
+      const unlock = await catchDiagnostic(stores.open({ schema, key: second }).forceUnlock());
+
+      expect(locked.detail).toContain('(pgdest apply)');
+      expect(logger.warnings()).toStrictEqual([expect.stringContaining(`taken by a run on state key "${first}"`)]);
+      expect(unlock.detail).toContain(`under key "${first}"`);
+    });
+
     it('waits in the server and takes the lock the moment it is released', async () => {
       const schema = freshSchema();
       const lock = await stores.open({ schema }).lock(liveHolder(), 0);
@@ -323,6 +357,18 @@ describe('the postgres state store', () => {
     });
   });
 });
+
+/** Two state keys whose lock ids are equal: a birthday search over 32 bits takes some 80 000 hashes. */
+function findCollidingKeys(schema: string): [string, string] {
+  const seen = new Map<number, string>();
+  for (let index = 0; ; index += 1) {
+    const key = `k${index.toString(36)}`;
+    const { objectId } = stateLockKey(schema, key);
+    const earlier = seen.get(objectId);
+    if (earlier !== undefined) return [earlier, key];
+    seen.set(objectId, key);
+  }
+}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const startedAt = Date.now();
