@@ -45,8 +45,9 @@ export async function applyPlan(plan: Plan, context: ApplyContext): Promise<Appl
   await mapWithLimit(changes, context.parallelism, async (change) => {
     context.onProgress?.(change.name, 'applying');
     try {
-      diagnostics.push(...(await applyChange(change, context)));
-      applied.push(change);
+      const outcome = await applyChange(change, context);
+      diagnostics.push(...outcome.diagnostics);
+      applied.push(outcome.change);
       context.onProgress?.(change.name, 'applied');
     } catch (error) {
       diagnostics.push(...diagnosticsOf(error).map((d) => ({ ...d, address: change.address })));
@@ -57,11 +58,12 @@ export async function applyPlan(plan: Plan, context: ApplyContext): Promise<Appl
   return { applied, diagnostics };
 }
 
-async function applyChange(change: Change, context: ApplyContext): Promise<Diagnostic[]> {
+/** Applies one change; returns it as applied (its outcome may differ, after a fallback at apply time). */
+async function applyChange(change: Change, context: ApplyContext): Promise<{ change: Change; diagnostics: Diagnostic[] }> {
   if (change.action === 'delete') {
     if (change.steps.length > 0) await runDeletion(change, context);
     await context.recorder.remove(change.name);
-    return [];
+    return { change, diagnostics: [] };
   }
 
   const destination = context.config.destinations.get(change.name);
@@ -78,7 +80,8 @@ async function applyChange(change: Change, context: ApplyContext): Promise<Diagn
     serverVersion: observation.actual.serverVersion,
     appliedAt: (context.now ?? (() => new Date()))(),
   }));
-  return outcome.diagnostics.map((d) => ({ ...d, address: change.address }));
+  const after = change.after && { ...change.after, effective_schema: outcome.effectiveSchema, fallback: outcome.effectiveSchema !== destination.schema };
+  return { change: { ...change, after }, diagnostics: outcome.diagnostics.map((d) => ({ ...d, address: change.address })) };
 }
 
 function bastionOf(config: Config, destination: Destination) {

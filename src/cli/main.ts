@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { UserError } from '../diagnostics/diagnostic.ts';
 import type { Command } from './command.ts';
 import { systemIo, type Io } from './io.ts';
@@ -6,15 +5,16 @@ import { printDiagnostics } from './output.ts';
 import { parseCommandLine } from './parse-command-line.ts';
 import { renderCommandHelp, renderHelp } from './render-help.ts';
 import { validateCommand } from './validate-command.ts';
+import { pgdestVersion as version } from './version.ts';
 import { planCommand } from './plan-command.ts';
+import { checkCommand } from './check-command.ts';
 import { applyCommand, destroyCommand } from './apply-command.ts';
 import { showCommand } from './show-command.ts';
 import { stateCommand } from './state-command.ts';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** The commands in the order --help lists them. */
-export const commands: readonly Command[] = [validateCommand, planCommand, applyCommand, showCommand, stateCommand, destroyCommand];
+export const commands: readonly Command[] = [validateCommand, planCommand, checkCommand, applyCommand, showCommand, stateCommand, destroyCommand];
 
 /**
  * Runs pgdest with the given arguments and returns the exit code: 0 success,

@@ -7,7 +7,9 @@ import { suggestion } from '../diagnostics/did-you-mean.ts';
 import type { Logger } from '../diagnostics/logger.ts';
 import type { Observation } from '../plan/actual.ts';
 import { buildPlan } from '../plan/build-plan.ts';
+import { fromPlanDocument, type PlanDocument } from '../plan/plan-document.ts';
 import type { Plan } from '../plan/plan.ts';
+import { reconcileSavedPlan } from '../plan/reconcile-saved-plan.ts';
 import { refreshActual } from '../refresh/refresh-actual.ts';
 import { describeThisRun } from '../state/describe-this-run.ts';
 import { openStateStore } from '../state/open-state-store.ts';
@@ -15,6 +17,7 @@ import type { State } from '../state/state.ts';
 import type { StateLock, StateStore } from '../state/state-store.ts';
 import { TunnelPool } from '../tunnel/tunnel-pool.ts';
 import type { RunOptions } from './run-options.ts';
+import { checkPlanState } from './saved-plan.ts';
 
 /** Everything a run holds between planning and applying; `close` gives it all back. */
 export interface PreparedRun {
@@ -36,7 +39,15 @@ export interface PreparedRun {
  */
 export async function prepareRun(
   config: Config,
-  options: RunOptions & { command: string; destroy?: boolean; logger: Logger; env: Readonly<Record<string, string | undefined>>; onProgress?: Parameters<typeof refreshActual>[2]['onProgress'] },
+  options: RunOptions & {
+    command: string;
+    destroy?: boolean;
+    /** A saved plan to apply: checked against the state, then against a fresh look at the databases. */
+    saved?: { document: PlanDocument; path: string };
+    logger: Logger;
+    env: Readonly<Record<string, string | undefined>>;
+    onProgress?: Parameters<typeof refreshActual>[2]['onProgress'];
+  },
 ): Promise<PreparedRun> {
   const { logger } = options;
   const environment = systemEnvironment(options.env);
@@ -53,13 +64,24 @@ export async function prepareRun(
     const store = openStateStore(config.state, logger);
     lock = await store.lock(describeThisRun(options.command), options.lockTimeoutMs);
     const prior = await store.read();
-    checkTargets(config, prior, options.targets);
+    if (options.saved) checkPlanState(options.saved.document, prior, options.saved.path);
+
+    // A saved plan is applied only to what it shows, and only once a fresh
+    // look at those destinations agrees with it.
+    const saved = options.saved && fromPlanDocument(options.saved.document);
+    const targets = saved ? saved.changes.filter((c) => c.action !== 'no-op').map((c) => c.name) : options.targets;
+    const destroy = options.saved ? options.saved.document.destroy : options.destroy;
+    checkTargets(config, prior, targets);
 
     // Then what the databases hold, every destination in scope at once.
-    const inScope = [...config.destinations.keys()].filter((name) => options.targets.length === 0 || options.targets.includes(name));
-    const observations = options.destroy ? new Map<string, Observation>() : await refreshActual(config, inScope, { sessions, parallelism: options.parallelism, onProgress: options.onProgress });
+    const inScope = [...config.destinations.keys()].filter((name) => targets.length === 0 || targets.includes(name));
+    if (saved && targets.length === 0) {
+      return { config, environment, sessions, store, prior, observations: new Map(), plan: { ...saved, changes: [], diagnostics: [] }, close };
+    }
+    const observations = destroy ? new Map<string, Observation>() : await refreshActual(config, inScope, { sessions, parallelism: options.parallelism, onProgress: options.onProgress });
 
-    const plan = buildPlan(config, observations, prior, { targets: options.targets, destroy: options.destroy });
+    const fresh = buildPlan(config, observations, prior, { targets, destroy });
+    const plan = saved ? { ...fresh, ...reconcileSavedPlan(saved, fresh) } : fresh;
     return { config, environment, sessions, store, prior, observations, plan, close };
   } catch (error) {
     await close();

@@ -14,6 +14,12 @@ export interface SourceRange {
 export type Severity = 'error' | 'warning';
 
 /**
+ * What kind of problem a diagnostic reports, for machines: a CI job tells a
+ * destination it cannot reach apart from one whose loader lacks privileges.
+ */
+export type DiagnosticCode = 'unreachable' | 'login-refused' | 'missing-privileges' | 'fallback' | 'stale-plan' | 'error';
+
+/**
  * A problem found in the configuration, a plan or a connection. The summary is
  * short and has no full stop; the detail is in full sentences; the hint says
  * what to do.
@@ -26,6 +32,7 @@ export interface Diagnostic {
   /** The object it concerns, such as `destination.warehouse`. */
   address?: string;
   source?: SourceRange;
+  code?: DiagnosticCode;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -56,7 +56,7 @@ export function planDestination(input: DestinationInput): { change?: Change; dia
       reasons.push(`schema "${desired.schema}" does not exist`);
     } else {
       const fallback = planFallback(desired, actual);
-      diagnostics.push(...fallback.diagnostics.map((d) => ({ ...d, ...at })));
+      diagnostics.push(...fallback.diagnostics.map((d) => ({ ...d, ...at, code: d.severity === 'error' ? ('missing-privileges' as const) : ('fallback' as const) })));
       effective = fallback.schema;
     }
   }
@@ -83,14 +83,15 @@ export function planDestination(input: DestinationInput): { change?: Change; dia
   if (!prior) {
     if (effective.name !== desired.schema) reasons.push(`schema "${desired.schema}" cannot be created; the loader writes into ${effective.name}`);
     else if (steps.length === 0) reasons.push(`schema "${effective.name}" is ready; pgdest starts tracking it`);
-    return { change: { address: desired.address, name: desired.name, action: 'create', before: null, after, reasons, steps, destructive: false }, diagnostics };
+    return { change: { address: desired.address, name: desired.name, action: 'create', before: null, after, reasons, steps, destructive: false, drift: false }, diagnostics };
   }
   const before = priorAttributes(prior);
   const changed = changedAttributes(before, after);
   const driftReasons = reasons.map((reason) => (reason === `schema "${desired.schema}" does not exist` && prior.schema.effective === desired.schema ? `schema "${desired.schema}" no longer exists` : reason));
   const attributeReasons = changed.map((key) => `${key} changes from ${show(before[key])} to ${show(after[key])}`);
-  const action = steps.length > 0 || changed.length > 0 ? 'update' : 'no-op';
-  return { change: { address: desired.address, name: desired.name, action, before, after, reasons: [...driftReasons, ...attributeReasons], steps, destructive: false }, diagnostics };
+  const action: Change['action'] = steps.length > 0 || changed.length > 0 ? 'update' : 'no-op';
+  const change: Change = { address: desired.address, name: desired.name, action, before, after, reasons: [...driftReasons, ...attributeReasons], steps, destructive: false, drift: steps.length > 0 };
+  return { change, diagnostics };
 }
 
 /** The schema privileges the declared ones need: USAGE always, CREATE to create tables. */
@@ -135,6 +136,7 @@ function missingPrivilegeError(desired: Destination, schema: SchemaFacts, privil
     detail: `The loader needs ${privilege} on schema "${schema.name}" ${needs}, and pgdest cannot grant it without an admin login.`,
     hint: `Ask an administrator to run: GRANT ${privilege} ON SCHEMA ${quoteIdentifier(schema.name)} TO ${quoteIdentifier(loader)}; or give the destination an admin login.`,
     address: desired.address,
+    code: 'missing-privileges',
   };
 }
 

@@ -43,6 +43,8 @@ export interface Change {
   steps: Step[];
   /** Whether applying it destroys data (DROP SCHEMA ... CASCADE). */
   destructive: boolean;
+  /** Whether the database no longer holds what state recorded: drift that apply repairs. */
+  drift: boolean;
 }
 
 /**

@@ -2,7 +2,9 @@ import { formatBastionEndpoint } from '../config/endpoints.ts';
 import type { Config, Destination } from '../config/model.ts';
 import { inspectSchemas } from '../database/inspect-schemas.ts';
 import { sessionKey, type SessionPool } from '../database/session-pool.ts';
-import { UserError, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { UserError, type Diagnostic, type DiagnosticCode } from '../diagnostics/diagnostic.ts';
+import { DatabaseConnectionError, type DatabaseFailure } from '../database/database-connection-error.ts';
+import { TunnelError } from '../tunnel/tunnel-error.ts';
 import type { Observation, TunnelFacts } from '../plan/actual.ts';
 import { mapWithLimit } from './map-with-limit.ts';
 import { inspectionTargetFor } from './session-target-for.ts';
@@ -44,7 +46,8 @@ export async function refreshActual(config: Config, names: readonly string[], op
         options.onProgress?.(destination.name, 'inspected');
       });
     } catch (error) {
-      const diagnostics = diagnosticsOf(error);
+      const code = failureCode(error);
+      const diagnostics = diagnosticsOf(error).map((d) => ({ ...d, code }));
       for (const destination of group) {
         observations.set(destination.name, { kind: 'unreachable', diagnostics });
         options.onProgress?.(destination.name, 'failed');
@@ -62,6 +65,15 @@ function tunnelFacts(config: Config, destination: Destination, sessions: Session
     endpoint: formatBastionEndpoint(bastion),
     hostKey: sessions.tunnels.hostKeyOf(bastion.name),
   };
+}
+
+const loginFailures: ReadonlySet<DatabaseFailure> = new Set(['password-refused', 'password-missing', 'role-missing', 'login-not-permitted', 'database-missing', 'hba-refused']);
+
+/** Whether a session failed on the way (tunnel, network) or at the login itself. */
+function failureCode(error: unknown): DiagnosticCode {
+  if (error instanceof DatabaseConnectionError) return loginFailures.has(error.reason) ? 'login-refused' : 'unreachable';
+  if (error instanceof TunnelError) return 'unreachable';
+  return 'error';
 }
 
 /** The diagnostics of a failure: a user error carries them; anything else is a query that failed. */
