@@ -32,8 +32,12 @@ export function adaptToSocket<T extends Duplex>(stream: T): T & SocketStandIns {
     setKeepAlive: () => adapted,
     // pg's Client.ref()/unref() pass through to these; a channel keeps the
     // process alive through its SSH connection instead.
-    ...(typeof (stream as Partial<SocketStandIns>).ref === 'function' ? {} : { ref: () => adapted }),
-    ...(typeof (stream as Partial<SocketStandIns>).unref === 'function' ? {} : { unref: () => adapted }),
+    ...(typeof (stream as Partial<SocketStandIns>).ref === 'function'
+      ? {}
+      : { ref: () => adapted }),
+    ...(typeof (stream as Partial<SocketStandIns>).unref === 'function'
+      ? {}
+      : { unref: () => adapted }),
   });
   return adapted;
 }

@@ -7,7 +7,12 @@ import { collectSecretTexts, scrubError } from '../tunnel/scrub-secrets.ts';
 import type { TunnelPool } from '../tunnel/tunnel-pool.ts';
 import { adaptToSocket } from './adapt-to-socket.ts';
 import { DatabaseConnectionError } from './database-connection-error.ts';
-import { describeConnectTimeout, describeDatabase, describeDatabaseFailure, type LoginAttempt } from './describe-database-failure.ts';
+import {
+  describeConnectTimeout,
+  describeDatabase,
+  describeDatabaseFailure,
+  type LoginAttempt,
+} from './describe-database-failure.ts';
 import { negotiateTls } from './negotiate-tls.ts';
 import { openTcpStream } from './open-tcp-stream.ts';
 import { startConnectTimer } from './start-connect-timer.ts';
@@ -28,7 +33,11 @@ export interface SessionTimeouts {
   lockMs: number;
 }
 
-export const defaultSessionTimeouts: SessionTimeouts = { connectMs: 20_000, statementMs: 30_000, lockMs: 5_000 };
+export const defaultSessionTimeouts: SessionTimeouts = {
+  connectMs: 20_000,
+  statementMs: 30_000,
+  lockMs: 5_000,
+};
 
 export interface ConnectDatabaseOptions {
   logger: Logger;
@@ -51,10 +60,18 @@ export interface ConnectDatabaseOptions {
  * no round trip. Throws a TunnelError or a DatabaseConnectionError, without
  * any secret in it.
  */
-export async function connectDatabase(endpoint: DatabaseEndpoint, options: ConnectDatabaseOptions): Promise<pg.Client> {
+export async function connectDatabase(
+  endpoint: DatabaseEndpoint,
+  options: ConnectDatabaseOptions,
+): Promise<pg.Client> {
   const login = options.login ?? { user: endpoint.user, password: endpoint.password };
   const timeouts = { ...defaultSessionTimeouts, ...options.timeouts };
-  const attempt: LoginAttempt = { endpoint, user: login.user, passwordOrigin: login.password?.origin, bastion: options.bastion };
+  const attempt: LoginAttempt = {
+    endpoint,
+    user: login.user,
+    passwordOrigin: login.password?.origin,
+    bastion: options.bastion,
+  };
   const secrets = collectSecretTexts([login.password, endpoint.password]);
   const started = performance.now();
 
@@ -68,23 +85,38 @@ export async function connectDatabase(endpoint: DatabaseEndpoint, options: Conne
     timer.watch(raw);
     const negotiated = await negotiateTls(raw, attempt);
     timer.watch(negotiated.stream);
-    const client = createClient(endpoint, login, timeouts, options, negotiated.stream, timer.remainingMs());
+    const client = createClient(
+      endpoint,
+      login,
+      timeouts,
+      options,
+      negotiated.stream,
+      timer.remainingMs(),
+    );
     await client.connect();
     timer.stop();
 
     // pg emits 'error' on an idle session whose connection breaks; without a
     // listener that would crash the process. Queries in flight still reject.
     client.on('error', (error) => {
-      options.logger.warn('database', `session on ${describeDatabase(attempt)} failed: ${scrubError(error, secrets).message}`);
+      options.logger.warn(
+        'database',
+        `session on ${describeDatabase(attempt)} failed: ${scrubError(error, secrets).message}`,
+      );
     });
     const elapsed = Math.round(performance.now() - started);
     const encryption = negotiated.encrypted ? 'TLS' : 'no TLS';
-    options.logger.debug('database', `logged in as ${login.user} to ${describeDatabase(attempt)} (${encryption}) in ${elapsed} ms`);
+    options.logger.debug(
+      'database',
+      `logged in as ${login.user} to ${describeDatabase(attempt)} (${encryption}) in ${elapsed} ms`,
+    );
     return client;
   } catch (error) {
     timer.stop();
     raw?.destroy();
-    if (timer.expired || /timeout expired/.test((error as Error).message)) throw scrubError(describeConnectTimeout(attempt, timeouts.connectMs, error), secrets);
+    if (timer.expired || /timeout expired/.test((error as Error).message)) {
+      throw scrubError(describeConnectTimeout(attempt, timeouts.connectMs, error), secrets);
+    }
     if (error instanceof DatabaseConnectionError) throw scrubError(error, secrets);
     throw scrubError(describeDatabaseFailure(error as Error, attempt), secrets);
   }

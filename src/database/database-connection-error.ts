@@ -39,8 +39,23 @@ export interface PostgresErrorFields {
 }
 
 const postgresFieldNames: ReadonlyArray<keyof PostgresErrorFields> = [
-  'severity', 'code', 'message', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery',
-  'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'line', 'routine',
+  'severity',
+  'code',
+  'message',
+  'detail',
+  'hint',
+  'position',
+  'internalPosition',
+  'internalQuery',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'dataType',
+  'constraint',
+  'file',
+  'line',
+  'routine',
 ];
 
 /**
@@ -76,14 +91,22 @@ export function createDatabaseError(
   summary: string,
   fields: { detail: string; hint: string; cause?: unknown },
 ): DatabaseConnectionError {
-  return new DatabaseConnectionError(reason, errorDiagnostic(summary, { detail: fields.detail, hint: fields.hint }), fields.cause);
+  return new DatabaseConnectionError(
+    reason,
+    errorDiagnostic(summary, { detail: fields.detail, hint: fields.hint }),
+    fields.cause,
+  );
 }
 
 /** The ErrorResponse fields of a pg DatabaseError, or undefined for any other error. */
 export function readPostgresFields(error: unknown): PostgresErrorFields | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const record = error as Record<string, unknown>;
-  if (typeof record.code !== 'string' || !/^[0-9A-Z]{5}$/.test(record.code) || typeof record.severity !== 'string') {
+  if (
+    typeof record.code !== 'string' ||
+    !/^[0-9A-Z]{5}$/.test(record.code) ||
+    typeof record.severity !== 'string'
+  ) {
     return undefined;
   }
   const fields: PostgresErrorFields = {};

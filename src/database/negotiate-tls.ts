@@ -37,16 +37,24 @@ export async function negotiateTls(raw: Duplex, attempt: LoginAttempt): Promise<
 
   if (answer === 'N') {
     if (endpoint.ssl === 'prefer') return { stream: raw, encrypted: false };
-    throw createDatabaseError('tls-not-offered', `The server of ${describeDatabase(attempt)} does not offer TLS`, {
-      detail: `ssl: ${endpoint.ssl} requires an encrypted connection, and the server answered that it does not support SSL (its ssl setting is off).`,
-      hint: 'Ask the administrator to enable ssl on the server, or, if the network path is trusted (a tunnel ends next to the server), set ssl: prefer or disable.',
-    });
+    throw createDatabaseError(
+      'tls-not-offered',
+      `The server of ${describeDatabase(attempt)} does not offer TLS`,
+      {
+        detail: `ssl: ${endpoint.ssl} requires an encrypted connection, and the server answered that it does not support SSL (its ssl setting is off).`,
+        hint: 'Ask the administrator to enable ssl on the server, or, if the network path is trusted (a tunnel ends next to the server), set ssl: prefer or disable.',
+      },
+    );
   }
   if (answer !== 'S') {
-    throw createDatabaseError('connection-lost', `The server of ${describeDatabase(attempt)} answered the TLS request with something else`, {
-      detail: `After the SSLRequest, PostgreSQL answers S or N; this server sent ${JSON.stringify(answer)}. It may not be PostgreSQL, or it is very old.`,
-      hint: 'Check that host:port is PostgreSQL\'s, or set ssl: disable for a server that cannot speak TLS.',
-    });
+    throw createDatabaseError(
+      'connection-lost',
+      `The server of ${describeDatabase(attempt)} answered the TLS request with something else`,
+      {
+        detail: `After the SSLRequest, PostgreSQL answers S or N; this server sent ${JSON.stringify(answer)}. It may not be PostgreSQL, or it is very old.`,
+        hint: "Check that host:port is PostgreSQL's, or set ssl: disable for a server that cannot speak TLS.",
+      },
+    );
   }
   return { stream: await upgradeToTls(raw, attempt), encrypted: true };
 }
@@ -54,7 +62,10 @@ export async function negotiateTls(raw: Duplex, attempt: LoginAttempt): Promise<
 async function upgradeToTls(raw: Duplex, attempt: LoginAttempt): Promise<Duplex> {
   const { endpoint } = attempt;
   const verify = endpoint.ssl === 'verify-full';
-  const ca = verify && endpoint.sslRootCert !== undefined ? await readRootCert(endpoint.sslRootCert, attempt) : undefined;
+  const ca =
+    verify && endpoint.sslRootCert !== undefined
+      ? await readRootCert(endpoint.sslRootCert, attempt)
+      : undefined;
 
   return new Promise((resolve, reject) => {
     const socket = connectTls({
@@ -70,13 +81,17 @@ async function upgradeToTls(raw: Duplex, attempt: LoginAttempt): Promise<Duplex>
     const onError = (error: Error): void => {
       socket.destroy();
       reject(
-        createDatabaseError('tls-failed', `TLS with the server of ${describeDatabase(attempt)} failed`, {
-          cause: error,
-          detail: `The server offered TLS, but the handshake failed: ${error.message}.${verify ? ' With ssl: verify-full the certificate must be signed by an authority in ssl_root_cert (or the system\'s) and name the host as written in the configuration.' : ''}`,
-          hint: verify
-            ? 'Give ssl_root_cert the PEM file of the authority that signed the server\'s certificate, and use the host name the certificate names; ssl: require encrypts without these checks.'
-            : 'Check the server\'s TLS settings (ssl_cert_file, ssl_min_protocol_version) in its log.',
-        }),
+        createDatabaseError(
+          'tls-failed',
+          `TLS with the server of ${describeDatabase(attempt)} failed`,
+          {
+            cause: error,
+            detail: `The server offered TLS, but the handshake failed: ${error.message}.${verify ? " With ssl: verify-full the certificate must be signed by an authority in ssl_root_cert (or the system's) and name the host as written in the configuration." : ''}`,
+            hint: verify
+              ? "Give ssl_root_cert the PEM file of the authority that signed the server's certificate, and use the host name the certificate names; ssl: require encrypts without these checks."
+              : "Check the server's TLS settings (ssl_cert_file, ssl_min_protocol_version) in its log.",
+          },
+        ),
       );
     };
     socket.once('error', onError);
@@ -91,11 +106,15 @@ async function readRootCert(path: string, attempt: LoginAttempt): Promise<Buffer
   try {
     return await readFile(path);
   } catch (error) {
-    throw createDatabaseError('tls-failed', `Cannot read ssl_root_cert for ${describeDatabase(attempt)}`, {
-      cause: error,
-      detail: `Reading ${path} failed: ${(error as Error).message}.`,
-      hint: 'Give ssl_root_cert the path of a PEM file of certificate authorities, relative to the configuration file.',
-    });
+    throw createDatabaseError(
+      'tls-failed',
+      `Cannot read ssl_root_cert for ${describeDatabase(attempt)}`,
+      {
+        cause: error,
+        detail: `Reading ${path} failed: ${(error as Error).message}.`,
+        hint: 'Give ssl_root_cert the path of a PEM file of certificate authorities, relative to the configuration file.',
+      },
+    );
   }
 }
 

@@ -9,7 +9,11 @@ const keepaliveDelayMs = 15_000;
  * caller's timer bounds the wait by destroying the socket, which it may do
  * through `onSocket` before the connection is established.
  */
-export function openTcpStream(host: string, port: number, onSocket: (socket: Socket) => void = () => {}): Promise<Socket> {
+export function openTcpStream(
+  host: string,
+  port: number,
+  onSocket: (socket: Socket) => void = () => {},
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     onSocket(socket);

@@ -21,16 +21,32 @@ export interface HostKeyOutcome {
  * A known_hosts file is read even beside a pin, for its @revoked lines.
  */
 export async function loadHostKeyPolicy(bastion: Bastion, homeDir: string): Promise<HostKeyPolicy> {
-  const file = bastion.knownHosts ?? (bastion.hostKey === undefined ? defaultKnownHostsFile(homeDir) : undefined);
-  const knownHosts = file === undefined ? [] : await readKnownHostsFile(file).catch((error: unknown) => {
-    throw createTunnelError('known-hosts-unreadable', `Cannot read the known_hosts file of bastion "${bastion.name}"`, {
-      hop: describeEndpoint(bastion),
-      cause: error,
-      detail: `Reading ${file} failed: ${(error as Error).message}. Without it the bastion's host key cannot be checked, so pgdest does not connect.`,
-      hint: `Make ${file} readable, name another file with known_hosts, or pin the key with host_key.`,
-    });
-  });
-  return { host: bastion.host, port: bastion.port, pin: bastion.hostKey, knownHosts, knownHostsFile: file, check: bastion.hostKeyCheck };
+  const file =
+    bastion.knownHosts ??
+    (bastion.hostKey === undefined ? defaultKnownHostsFile(homeDir) : undefined);
+  const knownHosts =
+    file === undefined
+      ? []
+      : await readKnownHostsFile(file).catch((error: unknown) => {
+          throw createTunnelError(
+            'known-hosts-unreadable',
+            `Cannot read the known_hosts file of bastion "${bastion.name}"`,
+            {
+              hop: describeEndpoint(bastion),
+              cause: error,
+              detail: `Reading ${file} failed: ${(error as Error).message}. Without it the bastion's host key cannot be checked, so pgdest does not connect.`,
+              hint: `Make ${file} readable, name another file with known_hosts, or pin the key with host_key.`,
+            },
+          );
+        });
+  return {
+    host: bastion.host,
+    port: bastion.port,
+    pin: bastion.hostKey,
+    knownHosts,
+    knownHostsFile: file,
+    check: bastion.hostKeyCheck,
+  };
 }
 
 /**
@@ -66,25 +82,39 @@ export function createHostVerifier(
         verify(true);
         return;
       case 'unchecked': {
-        const finding = verdict.problem === undefined ? '' : ` (a check would have found it ${verdict.problem})`;
-        logger.warn('tunnel', `host key of ${describeBastion(bastion)} not checked because host_key_check is off: it presented the ${shown}${finding}`);
+        const finding =
+          verdict.problem === undefined ? '' : ` (a check would have found it ${verdict.problem})`;
+        logger.warn(
+          'tunnel',
+          `host key of ${describeBastion(bastion)} not checked because host_key_check is off: it presented the ${shown}${finding}`,
+        );
         verify(true);
         return;
       }
       case 'learn': {
         const file = policy.knownHostsFile!;
-        appendKnownHost(file, formatKnownHost(bastion.host, bastion.port, presented.type, presented.base64)).then(
+        appendKnownHost(
+          file,
+          formatKnownHost(bastion.host, bastion.port, presented.type, presented.base64),
+        ).then(
           () => {
-            logger.warn('tunnel', `added the ${shown} of ${describeBastion(bastion)} to ${file} (host_key_check: accept-new)`);
+            logger.warn(
+              'tunnel',
+              `added the ${shown} of ${describeBastion(bastion)} to ${file} (host_key_check: accept-new)`,
+            );
             verify(true);
           },
           (error: unknown) => {
-            outcome.refusal = createTunnelError('host-key-unknown', `Cannot record the host key of bastion "${bastion.name}"`, {
-              hop: describeEndpoint(bastion),
-              cause: error,
-              detail: `host_key_check: accept-new would add the ${shown} to ${file}, but writing the file failed: ${(error as Error).message}.`,
-              hint: `Make ${file} writable, or pin the key with host_key: ${presented.fingerprint}.`,
-            });
+            outcome.refusal = createTunnelError(
+              'host-key-unknown',
+              `Cannot record the host key of bastion "${bastion.name}"`,
+              {
+                hop: describeEndpoint(bastion),
+                cause: error,
+                detail: `host_key_check: accept-new would add the ${shown} to ${file}, but writing the file failed: ${(error as Error).message}.`,
+                hint: `Make ${file} writable, or pin the key with host_key: ${presented.fingerprint}.`,
+              },
+            );
             verify(false);
           },
         );

@@ -2,7 +2,12 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Bastion } from '../config/model.ts';
 import type { Logger } from '../diagnostics/logger.ts';
-import { createHostVerifier, loadHostKeyPolicy, preferredHostKeyAlgorithms, type HostKeyOutcome } from './check-host-key.ts';
+import {
+  createHostVerifier,
+  loadHostKeyPolicy,
+  preferredHostKeyAlgorithms,
+  type HostKeyOutcome,
+} from './check-host-key.ts';
 import {
   describeConnectFailure,
   describeConnectTimeout,
@@ -42,8 +47,13 @@ export interface BastionConnection {
  * connect_timeout covers TCP, handshake and authentication together. Every
  * failure is a TunnelError naming the hop; nothing secret reaches it.
  */
-export async function connectBastion(bastion: Bastion, options: ConnectBastionOptions): Promise<BastionConnection> {
-  const secrets = collectSecretTexts(bastion.auth.kind === 'key' ? [bastion.auth.privateKey, bastion.auth.passphrase] : []);
+export async function connectBastion(
+  bastion: Bastion,
+  options: ConnectBastionOptions,
+): Promise<BastionConnection> {
+  const secrets = collectSecretTexts(
+    bastion.auth.kind === 'key' ? [bastion.auth.privateKey, bastion.auth.passphrase] : [],
+  );
   let auth: Authentication;
   try {
     auth = prepareAuthentication(bastion, options.agentSocket);
@@ -68,7 +78,10 @@ export async function connectBastion(bastion: Bastion, options: ConnectBastionOp
       client.destroy();
       reject(scrubError(error, secrets));
     };
-    const timer = setTimeout(() => fail(describeConnectTimeout(bastion, stage)), bastion.connectTimeoutMs);
+    const timer = setTimeout(
+      () => fail(describeConnectTimeout(bastion, stage)),
+      bastion.connectTimeoutMs,
+    );
 
     client.on('connect', () => {
       stage = 'handshake';
@@ -84,7 +97,10 @@ export async function connectBastion(bastion: Bastion, options: ConnectBastionOp
         return;
       }
       scrubError(error, secrets);
-      options.logger.warn('tunnel', `connection to ${describeEndpoint(bastion)} failed: ${error.message}`);
+      options.logger.warn(
+        'tunnel',
+        `connection to ${describeEndpoint(bastion)} failed: ${error.message}`,
+      );
     });
     client.on('close', () => {
       if (!settled) fail(hostKey.refusal ?? describeEarlyClose(bastion, stage));
@@ -99,13 +115,23 @@ export async function connectBastion(bastion: Bastion, options: ConnectBastionOp
         connectedMs: Math.round(performance.now() - started),
         hostKey: hostKey.presented?.fingerprint ?? '',
       };
-      options.logger.debug('tunnel', `connected to ${hop.endpoint} (bastion "${bastion.name}") in ${hop.connectedMs} ms, host key ${hop.hostKey}`);
+      options.logger.debug(
+        'tunnel',
+        `connected to ${hop.endpoint} (bastion "${bastion.name}") in ${hop.connectedMs} ms, host key ${hop.hostKey}`,
+      );
       resolve({ client, hop });
     });
 
     const preferred = preferredHostKeyAlgorithms(policy) as ssh2.ServerHostKeyAlgorithm[];
     try {
-      connectClient(client, bastion, options, auth, createHostVerifier(bastion, policy, options.logger, hostKey), preferred);
+      connectClient(
+        client,
+        bastion,
+        options,
+        auth,
+        createHostVerifier(bastion, policy, options.logger, hostKey),
+        preferred,
+      );
     } catch (error) {
       // ssh2 validates its settings synchronously; nothing was sent yet.
       fail(describeConnectFailure(bastion, error as SshError, auth));
@@ -130,7 +156,9 @@ function connectClient(
     ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
     ...(auth.agent === undefined ? {} : { agent: auth.agent }),
     hostVerifier,
-    ...(preferred.length === 0 ? {} : { algorithms: { serverHostKey: { remove: preferred, prepend: preferred, append: [] } } }),
+    ...(preferred.length === 0
+      ? {}
+      : { algorithms: { serverHostKey: { remove: preferred, prepend: preferred, append: [] } } }),
     // Our own timer covers the whole connection; ssh2's would race it.
     readyTimeout: 0,
     keepaliveInterval: bastion.keepaliveIntervalMs,

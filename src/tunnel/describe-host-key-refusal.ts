@@ -14,7 +14,10 @@ export interface HostKeyRefusal {
   knownHostsFile: string | undefined;
 }
 
-/** The error for a host key that the check refused; it names both fingerprints and how to pin the right one. */
+/**
+ * The error for a host key that the check refused; it names both fingerprints
+ * and how to pin the right one.
+ */
 export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal): TunnelError {
   const hop = describeEndpoint(bastion);
   const { presented } = refusal;
@@ -22,11 +25,15 @@ export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal
   const scan = `ssh-keyscan -p ${bastion.port} ${bastion.host}`;
 
   if (refusal.problem === 'revoked') {
-    return createTunnelError('host-key-revoked', `Host key of bastion "${bastion.name}" is revoked`, {
-      hop,
-      detail: `${capitalize(describeBastion(bastion))} presented the ${shown}, which known_hosts marks @revoked. pgdest never connects to a server presenting a revoked key.`,
-      hint: `Ask the bastion's administrator for its current host key and pin that one with host_key; keep the @revoked line.`,
-    });
+    return createTunnelError(
+      'host-key-revoked',
+      `Host key of bastion "${bastion.name}" is revoked`,
+      {
+        hop,
+        detail: `${capitalize(describeBastion(bastion))} presented the ${shown}, which known_hosts marks @revoked. pgdest never connects to a server presenting a revoked key.`,
+        hint: `Ask the bastion's administrator for its current host key and pin that one with host_key; keep the @revoked line.`,
+      },
+    );
   }
 
   if (refusal.problem === 'changed') {
@@ -35,11 +42,15 @@ export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal
     const fix = fromPin
       ? `set host_key: ${presented.fingerprint} on bastion "${bastion.name}"`
       : `remove the old line with ssh-keygen -R "${knownHostsName(bastion.host, bastion.port)}" -f ${refusal.knownHostsFile ?? '~/.ssh/known_hosts'} and add the new key`;
-    return createTunnelError('host-key-changed', `Host key of bastion "${bastion.name}" has changed`, {
-      hop,
-      detail: `${capitalize(describeBastion(bastion))} presented the ${shown}, but the configuration expects ${expected}. Someone may be intercepting the connection, or the bastion's key was replaced; pgdest did not connect.`,
-      hint: `Ask the bastion's administrator whether its host key changed. Only if it did, ${fix}.`,
-    });
+    return createTunnelError(
+      'host-key-changed',
+      `Host key of bastion "${bastion.name}" has changed`,
+      {
+        hop,
+        detail: `${capitalize(describeBastion(bastion))} presented the ${shown}, but the configuration expects ${expected}. Someone may be intercepting the connection, or the bastion's key was replaced; pgdest did not connect.`,
+        hint: `Ask the bastion's administrator whether its host key changed. Only if it did, ${fix}.`,
+      },
+    );
   }
 
   const file = refusal.knownHostsFile ?? '~/.ssh/known_hosts';
@@ -48,9 +59,13 @@ export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal
     otherTypes.length > 0
       ? ` ${file} holds only ${[...new Set(otherTypes)].join(' and ')} keys for "${knownHostsName(bastion.host, bastion.port)}".`
       : ` Neither host_key nor ${file} has a key for "${knownHostsName(bastion.host, bastion.port)}".`;
-  return createTunnelError('host-key-unknown', `Host key of bastion "${bastion.name}" is not known`, {
-    hop,
-    detail: `${capitalize(describeBastion(bastion))} presented the ${shown}.${known} With host_key_check: ${bastion.hostKeyCheck} an unknown key is refused.`,
-    hint: `If ${presented.fingerprint} is your bastion's key (ask its administrator, or compare with ssh-keygen -lf on the bastion), pin it with host_key: ${presented.fingerprint}, or add it to known_hosts with ${scan} >> ${file}, or set host_key_check: accept-new to record it on first use.`,
-  });
+  return createTunnelError(
+    'host-key-unknown',
+    `Host key of bastion "${bastion.name}" is not known`,
+    {
+      hop,
+      detail: `${capitalize(describeBastion(bastion))} presented the ${shown}.${known} With host_key_check: ${bastion.hostKeyCheck} an unknown key is refused.`,
+      hint: `If ${presented.fingerprint} is your bastion's key (ask its administrator, or compare with ssh-keygen -lf on the bastion), pin it with host_key: ${presented.fingerprint}, or add it to known_hosts with ${scan} >> ${file}, or set host_key_check: accept-new to record it on first use.`,
+    },
+  );
 }

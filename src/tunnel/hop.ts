@@ -24,7 +24,9 @@ export function describeEndpoint(bastion: Pick<Bastion, 'user' | 'host' | 'port'
  * How messages name a bastion: `bastion "main" (tunnel@bastion.example.com:22)`,
  * and for a hop reached through another bastion, which one.
  */
-export function describeBastion(bastion: Pick<Bastion, 'name' | 'user' | 'host' | 'port' | 'via'>): string {
+export function describeBastion(
+  bastion: Pick<Bastion, 'name' | 'user' | 'host' | 'port' | 'via'>,
+): string {
   const through = bastion.via === undefined ? '' : `, reached through bastion "${bastion.via}"`;
   return `bastion "${bastion.name}" (${describeEndpoint(bastion)}${through})`;
 }

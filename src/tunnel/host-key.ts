@@ -12,7 +12,11 @@ export interface HostKey {
 
 /** Reads a host key from the SSH wire blob that ssh2 hands to `hostVerifier`. */
 export function readHostKey(blob: Buffer): HostKey {
-  return { type: readKeyType(blob), base64: blob.toString('base64'), fingerprint: fingerprintOf(blob) };
+  return {
+    type: readKeyType(blob),
+    base64: blob.toString('base64'),
+    fingerprint: fingerprintOf(blob),
+  };
 }
 
 /** The OpenSSH SHA256 fingerprint of a public key blob. */
@@ -39,7 +43,13 @@ export function describeKeyType(type: string): string {
 
 // The host key algorithms ssh2 1.x can verify; ssh2 throws on any other name.
 const supportedAlgorithms = new Set([
-  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
 ]);
 
 /**

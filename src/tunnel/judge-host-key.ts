@@ -31,7 +31,11 @@ export type HostKeyVerdict =
   /** accept-new met a host it has no key for: connect and record the key. */
   | { kind: 'learn' }
   /** host_key_check is off: connect, and warn about what a check would have said. */
-  | { kind: 'unchecked'; problem: Exclude<HostKeyProblem, 'revoked'> | undefined; expected: ExpectedKey[] }
+  | {
+      kind: 'unchecked';
+      problem: Exclude<HostKeyProblem, 'revoked'> | undefined;
+      expected: ExpectedKey[];
+    }
   | { kind: 'refused'; problem: HostKeyProblem; expected: ExpectedKey[] };
 
 /**
@@ -44,7 +48,9 @@ export type HostKeyVerdict =
  * certificates, so such a line can neither trust nor refuse a plain key.
  */
 export function judgeHostKey(presented: HostKey, policy: HostKeyPolicy): HostKeyVerdict {
-  if (isRevoked(presented, policy.knownHosts)) return { kind: 'refused', problem: 'revoked', expected: [] };
+  if (isRevoked(presented, policy.knownHosts)) {
+    return { kind: 'refused', problem: 'revoked', expected: [] };
+  }
 
   const { problem, expected, by } = compareWithExpectations(presented, policy);
   if (problem === undefined) return { kind: 'trusted', by: by! };
@@ -54,7 +60,9 @@ export function judgeHostKey(presented: HostKey, policy: HostKeyPolicy): HostKey
 }
 
 /** The key types known_hosts holds for a host, so the handshake can ask for one of them first. */
-export function knownKeyTypes(policy: Pick<HostKeyPolicy, 'host' | 'port' | 'knownHosts'>): string[] {
+export function knownKeyTypes(
+  policy: Pick<HostKeyPolicy, 'host' | 'port' | 'knownHosts'>,
+): string[] {
   const types = policy.knownHosts
     .filter((entry) => entry.marker === undefined && matchesHost(entry, policy.host, policy.port))
     .map((entry) => entry.type);
@@ -63,16 +71,27 @@ export function knownKeyTypes(policy: Pick<HostKeyPolicy, 'host' | 'port' | 'kno
 
 // A @revoked line refuses its key for every host, whatever its host field says.
 function isRevoked(presented: HostKey, knownHosts: readonly KnownHost[]): boolean {
-  return knownHosts.some((entry) => entry.marker === 'revoked' && entry.base64 === presented.base64);
+  return knownHosts.some(
+    (entry) => entry.marker === 'revoked' && entry.base64 === presented.base64,
+  );
 }
 
 function compareWithExpectations(
   presented: HostKey,
   policy: HostKeyPolicy,
-): { problem: Exclude<HostKeyProblem, 'revoked'> | undefined; expected: ExpectedKey[]; by?: 'pin' | 'known-hosts' } {
+): {
+  problem: Exclude<HostKeyProblem, 'revoked'> | undefined;
+  expected: ExpectedKey[];
+  by?: 'pin' | 'known-hosts';
+} {
   if (policy.pin !== undefined) {
-    if (isSameFingerprint(policy.pin, presented.fingerprint)) return { problem: undefined, expected: [], by: 'pin' };
-    return { problem: 'changed', expected: [{ type: presented.type, fingerprint: policy.pin, origin: 'host_key' }] };
+    if (isSameFingerprint(policy.pin, presented.fingerprint)) {
+      return { problem: undefined, expected: [], by: 'pin' };
+    }
+    return {
+      problem: 'changed',
+      expected: [{ type: presented.type, fingerprint: policy.pin, origin: 'host_key' }],
+    };
   }
 
   const lines = policy.knownHosts.filter(

@@ -43,7 +43,10 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? lower : `[${lower}]:${port}`;
 }
 
-/** A known_hosts line for a key, in the plain (unhashed) form that ssh writes with HashKnownHosts off. */
+/**
+ * A known_hosts line for a key, in the plain (unhashed) form that ssh writes
+ * with HashKnownHosts off.
+ */
 export function formatKnownHost(host: string, port: number, type: string, base64: string): string {
   return `${knownHostsName(host, port)} ${type} ${base64}`;
 }
@@ -81,6 +84,9 @@ function matchesPatternList(list: string, name: string): boolean {
 
 /** `*` matches any run of characters and `?` one character, like OpenSSH's match_pattern. */
 export function matchesWildcard(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`).test(name);
 }

@@ -58,36 +58,52 @@ export function openForwardedChannel(
 }
 
 /** The error for a channel open that the bastion refused or could not complete. */
-export function describeChannelFailure(bastion: Bastion, target: ChannelTarget, error: Error): TunnelError {
+export function describeChannelFailure(
+  bastion: Bastion,
+  target: ChannelTarget,
+  error: Error,
+): TunnelError {
   const hop = describeEndpoint(bastion);
   const reason = (error as Error & { reason?: number }).reason;
   const said = error.message.replace(/^\(SSH\) Channel open failure: /, '');
   const address = `${target.host}:${target.port}`;
 
   if (reason === administrativelyProhibited) {
-    return createTunnelError('forwarding-refused', `Bastion "${bastion.name}" (${hop}) does not allow forwarding to ${address}`, {
-      hop,
-      cause: error,
-      detail: `${capitalize(describeBastion(bastion))} refused to open a channel to ${target.label}: administratively prohibited${quoteUnlike(said, 'administratively prohibited')}. Its sshd forbids TCP forwarding for ${bastion.user} (AllowTcpForwarding no) or only permits other destinations (PermitOpen).`,
-      hint: `Ask the bastion's administrator to allow TCP forwarding for ${bastion.user} to ${address} (AllowTcpForwarding local or yes in sshd_config, and ${address} in PermitOpen when that is set).`,
-    });
+    return createTunnelError(
+      'forwarding-refused',
+      `Bastion "${bastion.name}" (${hop}) does not allow forwarding to ${address}`,
+      {
+        hop,
+        cause: error,
+        detail: `${capitalize(describeBastion(bastion))} refused to open a channel to ${target.label}: administratively prohibited${quoteUnlike(said, 'administratively prohibited')}. Its sshd forbids TCP forwarding for ${bastion.user} (AllowTcpForwarding no) or only permits other destinations (PermitOpen).`,
+        hint: `Ask the bastion's administrator to allow TCP forwarding for ${bastion.user} to ${address} (AllowTcpForwarding local or yes in sshd_config, and ${address} in PermitOpen when that is set).`,
+      },
+    );
   }
 
   if (reason === connectFailed) {
-    return createTunnelError('database-unreachable', `Bastion "${bastion.name}" (${hop}) cannot reach ${target.label}`, {
-      hop,
-      cause: error,
-      detail: `${capitalize(describeBastion(bastion))} accepted the forwarding request, but its own connection to ${address} failed: connect failed${quoteUnlike(said, 'connect failed')}. The address is used as the bastion sees it.`,
-      hint: `Check host and port as seen from the bastion (from there: nc -vz ${target.host} ${target.port}), that the server listens on that address, and that no firewall between the bastion and it rejects the connection.`,
-    });
+    return createTunnelError(
+      'database-unreachable',
+      `Bastion "${bastion.name}" (${hop}) cannot reach ${target.label}`,
+      {
+        hop,
+        cause: error,
+        detail: `${capitalize(describeBastion(bastion))} accepted the forwarding request, but its own connection to ${address} failed: connect failed${quoteUnlike(said, 'connect failed')}. The address is used as the bastion sees it.`,
+        hint: `Check host and port as seen from the bastion (from there: nc -vz ${target.host} ${target.port}), that the server listens on that address, and that no firewall between the bastion and it rejects the connection.`,
+      },
+    );
   }
 
-  return createTunnelError('connection-lost', `Cannot open a channel to ${address} through bastion "${bastion.name}" (${hop})`, {
-    hop,
-    cause: error,
-    detail: `Opening a forwarded channel to ${target.label} through ${describeBastion(bastion)} failed: ${said}. The SSH connection may have been closed.`,
-    hint: 'Try again; if it keeps failing, check the bastion with ssh -v and look at its sshd log.',
-  });
+  return createTunnelError(
+    'connection-lost',
+    `Cannot open a channel to ${address} through bastion "${bastion.name}" (${hop})`,
+    {
+      hop,
+      cause: error,
+      detail: `Opening a forwarded channel to ${target.label} through ${describeBastion(bastion)} failed: ${said}. The SSH connection may have been closed.`,
+      hint: 'Try again; if it keeps failing, check the bastion with ssh -v and look at its sshd log.',
+    },
+  );
 }
 
 // The server's own words, when they add something to the reason code's name.
@@ -95,12 +111,20 @@ function quoteUnlike(said: string, reasonName: string): string {
   return said === '' || said === reasonName ? '' : ` ("${said}")`;
 }
 
-function describeChannelTimeout(bastion: Bastion, target: ChannelTarget, timeoutMs: number): TunnelError {
+function describeChannelTimeout(
+  bastion: Bastion,
+  target: ChannelTarget,
+  timeoutMs: number,
+): TunnelError {
   const hop = describeEndpoint(bastion);
   const address = `${target.host}:${target.port}`;
-  return createTunnelError('channel-timeout', `Timed out opening a channel to ${address} through bastion "${bastion.name}" (${hop})`, {
-    hop,
-    detail: `${capitalize(describeBastion(bastion))} did not answer the request to forward to ${target.label} within ${seconds(timeoutMs)}. That usually means the bastion's connection attempt gets no answer: a firewall drops it, or nothing has that address.`,
-    hint: `Check that ${address} is the address as the bastion sees it, and that firewalls or security groups let the bastion reach it.`,
-  });
+  return createTunnelError(
+    'channel-timeout',
+    `Timed out opening a channel to ${address} through bastion "${bastion.name}" (${hop})`,
+    {
+      hop,
+      detail: `${capitalize(describeBastion(bastion))} did not answer the request to forward to ${target.label} within ${seconds(timeoutMs)}. That usually means the bastion's connection attempt gets no answer: a firewall drops it, or nothing has that address.`,
+      hint: `Check that ${address} is the address as the bastion sees it, and that firewalls or security groups let the bastion reach it.`,
+    },
+  );
 }

@@ -44,7 +44,9 @@ export function scrubText(text: string, secrets: readonly string[]): string {
  * error for chaining.
  */
 export function scrubError<T>(error: T, secrets: readonly string[], seen = new Set<unknown>()): T {
-  if (secrets.length === 0 || typeof error !== 'object' || error === null || seen.has(error)) return error;
+  if (secrets.length === 0 || typeof error !== 'object' || error === null || seen.has(error)) {
+    return error;
+  }
   seen.add(error);
   const record = error as Record<string, unknown>;
   for (const key of Object.getOwnPropertyNames(error)) {

@@ -28,7 +28,11 @@ export class TunnelError extends UserError {
   /** The hop that failed, as `user@host:port`. */
   readonly hop: string | undefined;
 
-  constructor(reason: TunnelFailure, diagnostic: Diagnostic, options: { hop?: string; cause?: unknown } = {}) {
+  constructor(
+    reason: TunnelFailure,
+    diagnostic: Diagnostic,
+    options: { hop?: string; cause?: unknown } = {},
+  ) {
     super(diagnostic);
     this.name = 'TunnelError';
     this.reason = reason;

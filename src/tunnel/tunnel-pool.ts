@@ -63,13 +63,26 @@ export class TunnelPool {
    * Opens a forwarded channel to host:port as the bastion sees them.
    * `label` names the target in messages; default `host:port`.
    */
-  async openChannel(bastionName: string, host: string, port: number, label = `${host}:${port}`): Promise<Channel> {
+  async openChannel(
+    bastionName: string,
+    host: string,
+    port: number,
+    label = `${host}:${port}`,
+  ): Promise<Channel> {
     const connection = await this.#connection(bastionName, 0);
     const bastion = this.#bastion(bastionName);
     const started = performance.now();
-    const channel = await openForwardedChannel(connection.client, bastion, { host, port, label }, this.#channelTimeoutMs);
+    const channel = await openForwardedChannel(
+      connection.client,
+      bastion,
+      { host, port, label },
+      this.#channelTimeoutMs,
+    );
     const elapsed = Math.round(performance.now() - started);
-    this.#logger.debug('tunnel', `channel to ${host}:${port} opened via ${connection.hop.endpoint} in ${elapsed} ms`);
+    this.#logger.debug(
+      'tunnel',
+      `channel to ${host}:${port} opened via ${connection.hop.endpoint} in ${elapsed} ms`,
+    );
     return channel;
   }
 
@@ -97,7 +110,10 @@ export class TunnelPool {
   }
 
   #connection(name: string, depth: number): Promise<BastionConnection> {
-    if (this.#closed) return Promise.reject(new Error(`the tunnel pool is closed; cannot connect to bastion "${name}"`));
+    if (this.#closed) {
+      const message = `the tunnel pool is closed; cannot connect to bastion "${name}"`;
+      return Promise.reject(new Error(message));
+    }
     const existing = this.#connections.get(name);
     if (existing !== undefined) return existing;
 
@@ -117,14 +133,29 @@ export class TunnelPool {
   }
 
   async #open(bastion: Bastion, depth: number): Promise<BastionConnection> {
-    const options = { logger: this.#logger, homeDir: this.#homeDir, agentSocket: this.#agentSocket };
+    const options = {
+      logger: this.#logger,
+      homeDir: this.#homeDir,
+      agentSocket: this.#agentSocket,
+    };
     if (bastion.via === undefined) return connectBastion(bastion, options);
 
     // Validation refuses cycles; this guards the recursion all the same.
-    if (depth >= this.#bastions.size) throw new Error(`bastion "${bastion.name}" is reached through a cycle of via`);
+    if (depth >= this.#bastions.size) {
+      throw new Error(`bastion "${bastion.name}" is reached through a cycle of via`);
+    }
     const outer = await this.#connection(bastion.via, depth + 1);
-    const target = { host: bastion.host, port: bastion.port, label: `bastion "${bastion.name}" at ${bastion.host}:${bastion.port}` };
-    const channel = await openForwardedChannel(outer.client, this.#bastion(bastion.via), target, this.#channelTimeoutMs);
+    const target = {
+      host: bastion.host,
+      port: bastion.port,
+      label: `bastion "${bastion.name}" at ${bastion.host}:${bastion.port}`,
+    };
+    const channel = await openForwardedChannel(
+      outer.client,
+      this.#bastion(bastion.via),
+      target,
+      this.#channelTimeoutMs,
+    );
     try {
       return await connectBastion(bastion, { ...options, sock: channel, through: bastion.via });
     } catch (error) {
@@ -142,7 +173,9 @@ export class TunnelPool {
 
   #depthOf(name: string, depth = 0): number {
     const via = this.#bastions.get(name)?.via;
-    return via === undefined || depth >= this.#bastions.size ? depth : this.#depthOf(via, depth + 1);
+    return via === undefined || depth >= this.#bastions.size
+      ? depth
+      : this.#depthOf(via, depth + 1);
   }
 }
 

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseEndpoint } from '../../src/config/model.ts';
-import { connectDatabase, type ConnectDatabaseOptions } from '../../src/database/connect-database.ts';
+import {
+  connectDatabase,
+  type ConnectDatabaseOptions,
+} from '../../src/database/connect-database.ts';
 import { DatabaseConnectionError } from '../../src/database/database-connection-error.ts';
 import { TunnelPool } from '../../src/tunnel/tunnel-pool.ts';
 import { createCapturingLogger } from '../support/capture-logger.ts';
@@ -39,9 +42,18 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-const throughBastion = (extra: Partial<ConnectDatabaseOptions> = {}): ConnectDatabaseOptions => ({ logger, tunnels: pool, bastion: 'main', ...extra });
+const throughBastion = (extra: Partial<ConnectDatabaseOptions> = {}): ConnectDatabaseOptions => ({
+  logger,
+  tunnels: pool,
+  bastion: 'main',
+  ...extra,
+});
 
-async function queryOnce<R extends Record<string, unknown>>(endpoint: DatabaseEndpoint, sql: string, options = throughBastion()): Promise<R> {
+async function queryOnce<R extends Record<string, unknown>>(
+  endpoint: DatabaseEndpoint,
+  sql: string,
+  options = throughBastion(),
+): Promise<R> {
   const client = await connectDatabase(endpoint, options);
   try {
     return (await client.query<R>(sql)).rows[0]!;
@@ -59,22 +71,38 @@ describe('a new session', () => {
       "select current_user as user, current_setting('search_path') as path, current_schemas(false)::text as schemas, current_setting('application_name') as app, current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock",
     );
 
-    expect(row).toEqual({ user: 'loader', path: '', schemas: '{}', app: 'pgdest', statement: '30s', lock: '5s' });
+    expect(row).toEqual({
+      user: 'loader',
+      path: '',
+      schemas: '{}',
+      app: 'pgdest',
+      statement: '30s',
+      lock: '5s',
+    });
   });
 
   it('creates nothing by an unqualified name, since no schema is on the search_path', async () => {
     const client = await connectDatabase(lab.endpoint(), throughBastion());
-    const error = await client.query('create table unqualified (id int)').catch((thrown: { code?: string }) => thrown);
+    const error = await client
+      .query('create table unqualified (id int)')
+      .catch((thrown: { code?: string }) => thrown);
     await client.end();
 
     expect(error).toMatchObject({ code: '3F000' });
   });
 
   it('applies the statement and lock timeouts and the application name it is given', async () => {
-    const options = throughBastion({ timeouts: { statementMs: 150, lockMs: 250 }, applicationName: 'pgdest-check' });
+    const options = throughBastion({
+      timeouts: { statementMs: 150, lockMs: 250 },
+      applicationName: 'pgdest-check',
+    });
     const client = await connectDatabase(lab.endpoint(), options);
-    const settings = await client.query("select current_setting('lock_timeout') as lock, current_setting('application_name') as app");
-    const slow = await client.query('select pg_sleep(2)').catch((thrown: { code?: string }) => thrown);
+    const settings = await client.query(
+      "select current_setting('lock_timeout') as lock, current_setting('application_name') as app",
+    );
+    const slow = await client
+      .query('select pg_sleep(2)')
+      .catch((thrown: { code?: string }) => thrown);
     await client.end();
 
     expect(settings.rows[0]).toEqual({ lock: '250ms', app: 'pgdest-check' });
@@ -83,17 +111,29 @@ describe('a new session', () => {
 
   it('logs in as another user than the endpoint names, such as the admin', async () => {
     const endpoint = lab.endpoint({ user: 'loader', password: secretOf(loaderPassword) });
-    const admin = { user: 'postgres', password: secretOf(lab.postgres.superuser.password, 'env:ADMIN_PASSWORD') };
-    const row = await queryOnce(endpoint, 'select current_user as user', throughBastion({ login: admin }));
+    const admin = {
+      user: 'postgres',
+      password: secretOf(lab.postgres.superuser.password, 'env:ADMIN_PASSWORD'),
+    };
+    const row = await queryOnce(
+      endpoint,
+      'select current_user as user',
+      throughBastion({ login: admin }),
+    );
 
     expect(row).toEqual({ user: 'postgres' });
   });
 
   it('ends cleanly, leaving no session behind on the server', async () => {
-    const client = await connectDatabase(lab.endpoint(), throughBastion({ applicationName: 'pgdest-ending' }));
+    const client = await connectDatabase(
+      lab.endpoint(),
+      throughBastion({ applicationName: 'pgdest-ending' }),
+    );
     await client.end();
 
-    const { rows } = await lab.postgres.query("select count(*)::int as n from pg_stat_activity where application_name = 'pgdest-ending'");
+    const { rows } = await lab.postgres.query(
+      "select count(*)::int as n from pg_stat_activity where application_name = 'pgdest-ending'",
+    );
     expect(rows[0]).toEqual({ n: 0 });
   });
 });
@@ -115,7 +155,9 @@ describe('ssl modes against a server that offers TLS', () => {
 
   it('with ssl: verify-full refuses a certificate from another authority', async () => {
     const endpoint = lab.endpoint({ ssl: 'verify-full', sslRootCert: strangerCa });
-    const error = await connectDatabase(endpoint, throughBastion()).catch((thrown: unknown) => thrown);
+    const error = await connectDatabase(endpoint, throughBastion()).catch(
+      (thrown: unknown) => thrown,
+    );
 
     expect(error).toBeInstanceOf(DatabaseConnectionError);
     expect((error as DatabaseConnectionError).reason).toBe('tls-failed');
@@ -128,21 +170,35 @@ describe('ssl modes against a server that offers TLS', () => {
 
 describe('ssl modes against a server without TLS', () => {
   it('with ssl: prefer goes on without TLS on the same connection', async () => {
-    expect(await queryOnce(endpointFor(plain, lab.bastionPlace, { ssl: 'prefer' }), sslInUse)).toEqual({ ssl: false });
+    expect(
+      await queryOnce(endpointFor(plain, lab.bastionPlace, { ssl: 'prefer' }), sslInUse),
+    ).toEqual({ ssl: false });
   });
 
-  it.each(['require', 'verify-full'] as const)('with ssl: %s refuses, saying the server does not offer TLS', async (ssl) => {
-    const error = await connectDatabase(endpointFor(plain, lab.bastionPlace, { ssl }), throughBastion()).catch((thrown: unknown) => thrown);
+  it.each(['require', 'verify-full'] as const)(
+    'with ssl: %s refuses, saying the server does not offer TLS',
+    async (ssl) => {
+      const error = await connectDatabase(
+        endpointFor(plain, lab.bastionPlace, { ssl }),
+        throughBastion(),
+      ).catch((thrown: unknown) => thrown);
 
-    expect((error as DatabaseConnectionError).reason).toBe('tls-not-offered');
-    expect((error as DatabaseConnectionError).diagnostic.summary).toContain('does not offer TLS');
-    expect((error as DatabaseConnectionError).diagnostic.detail).toContain(`ssl: ${ssl} requires an encrypted connection`);
-  });
+      expect((error as DatabaseConnectionError).reason).toBe('tls-not-offered');
+      expect((error as DatabaseConnectionError).diagnostic.summary).toContain('does not offer TLS');
+      expect((error as DatabaseConnectionError).diagnostic.detail).toContain(
+        `ssl: ${ssl} requires an encrypted connection`,
+      );
+    },
+  );
 });
 
 describe('a destination without a bastion', () => {
   it('connects over TCP directly', async () => {
-    const row = await queryOnce(endpointFor(direct, lab.network.host), "select 1 as one, current_setting('search_path') as path", { logger });
+    const row = await queryOnce(
+      endpointFor(direct, lab.network.host),
+      "select 1 as one, current_setting('search_path') as path",
+      { logger },
+    );
 
     expect(row).toEqual({ one: 1, path: '' });
   });

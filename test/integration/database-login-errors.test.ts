@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseEndpoint } from '../../src/config/model.ts';
-import { connectDatabase, type ConnectDatabaseOptions } from '../../src/database/connect-database.ts';
+import {
+  connectDatabase,
+  type ConnectDatabaseOptions,
+} from '../../src/database/connect-database.ts';
 import { DatabaseConnectionError } from '../../src/database/database-connection-error.ts';
 import { TunnelPool } from '../../src/tunnel/tunnel-pool.ts';
 import { createCapturingLogger } from '../support/capture-logger.ts';
@@ -45,10 +48,18 @@ afterAll(async () => {
 });
 
 function loader(overrides: Partial<DatabaseEndpoint> = {}): DatabaseEndpoint {
-  return lab.endpoint({ name: 'analytics', user: 'loader', password: secretOf(loaderPassword, 'env:WAREHOUSE_PASSWORD'), ...overrides });
+  return lab.endpoint({
+    name: 'analytics',
+    user: 'loader',
+    password: secretOf(loaderPassword, 'env:WAREHOUSE_PASSWORD'),
+    ...overrides,
+  });
 }
 
-async function failure(endpoint: DatabaseEndpoint, options: Partial<ConnectDatabaseOptions> = { tunnels: pool, bastion: 'main' }) {
+async function failure(
+  endpoint: DatabaseEndpoint,
+  options: Partial<ConnectDatabaseOptions> = { tunnels: pool, bastion: 'main' },
+) {
   const error = await connectDatabase(endpoint, { logger, ...options }).then(
     async (client) => void (await client.end()),
     (thrown: unknown) => thrown,
@@ -58,18 +69,27 @@ async function failure(endpoint: DatabaseEndpoint, options: Partial<ConnectDatab
   return error as DatabaseConnectionError;
 }
 
-const where = (database: string) => `database "${database}" at ${lab.postgres.hostFor(lab.bastionPlace)}:${lab.postgres.port} through bastion "main"`;
+const where = (database: string) =>
+  `database "${database}" at ${lab.postgres.hostFor(lab.bastionPlace)}:${lab.postgres.port} through bastion "main"`;
 
 describe('PostgreSQL refusing the login', () => {
   it('says the password was refused and keeps every field the server sent', async () => {
-    const error = await failure(loader({ password: secretOf(wrongPassword, 'env:WAREHOUSE_PASSWORD') }));
+    const error = await failure(
+      loader({ password: secretOf(wrongPassword, 'env:WAREHOUSE_PASSWORD') }),
+    );
 
     expect(error.reason).toBe('password-refused');
     expect(error.code).toBe('28P01');
-    expect(error.diagnostic.summary).toBe(`PostgreSQL refused the login of loader to ${where('analytics')}`);
+    expect(error.diagnostic.summary).toBe(
+      `PostgreSQL refused the login of loader to ${where('analytics')}`,
+    );
     expect(error.diagnostic.detail).toContain('password authentication failed for user "loader"');
     expect(error.diagnostic.hint).toContain('env:WAREHOUSE_PASSWORD');
-    expect(error.postgres).toMatchObject({ severity: 'FATAL', code: '28P01', routine: expect.any(String) });
+    expect(error.postgres).toMatchObject({
+      severity: 'FATAL',
+      code: '28P01',
+      routine: expect.any(String),
+    });
     expect(error.cause).toMatchObject({ code: '28P01' });
   });
 
@@ -77,7 +97,9 @@ describe('PostgreSQL refusing the login', () => {
     const error = await failure(loader({ user: 'nobody_here' }));
 
     expect(error.reason).toBe('password-refused');
-    expect(error.diagnostic.detail).toContain('both for a wrong password and for a role that does not exist');
+    expect(error.diagnostic.detail).toContain(
+      'both for a wrong password and for a role that does not exist',
+    );
     expect(error.diagnostic.hint).toContain('the role nobody_here exists');
   });
 
@@ -86,7 +108,9 @@ describe('PostgreSQL refusing the login', () => {
 
     expect(error.reason).toBe('database-missing');
     expect(error.code).toBe('3D000');
-    expect(error.diagnostic.summary).toBe(`Database "no_such_db" does not exist at ${lab.postgres.hostFor(lab.bastionPlace)}:${lab.postgres.port}`);
+    expect(error.diagnostic.summary).toBe(
+      `Database "no_such_db" does not exist at ${lab.postgres.hostFor(lab.bastionPlace)}:${lab.postgres.port}`,
+    );
     expect(error.diagnostic.hint).toContain('CREATE DATABASE "no_such_db"');
   });
 
@@ -95,9 +119,13 @@ describe('PostgreSQL refusing the login', () => {
 
     expect(error.reason).toBe('hba-refused');
     expect(error.code).toBe('28000');
-    expect(error.diagnostic.summary).toBe(`pg_hba.conf of the server refuses blocked on ${where('analytics')}`);
+    expect(error.diagnostic.summary).toBe(
+      `pg_hba.conf of the server refuses blocked on ${where('analytics')}`,
+    );
     expect(error.diagnostic.detail).toContain('pg_hba.conf rejects connection');
-    expect(error.diagnostic.hint).toContain('pg_hba.conf line for user blocked and database analytics');
+    expect(error.diagnostic.hint).toContain(
+      'pg_hba.conf line for user blocked and database analytics',
+    );
   });
 
   it('says the role may not log in', async () => {
@@ -111,14 +139,18 @@ describe('PostgreSQL refusing the login', () => {
     const error = await failure(loader({ password: undefined }));
 
     expect(error.reason).toBe('password-missing');
-    expect(error.diagnostic.summary).toBe('PostgreSQL asks loader for a password and none is configured');
+    expect(error.diagnostic.summary).toBe(
+      'PostgreSQL asks loader for a password and none is configured',
+    );
   });
 
   it('names the admin login when it is the one refused', async () => {
     const admin = { user: 'postgres', password: secretOf(adminPassword, 'env:ADMIN_PASSWORD') };
     const error = await failure(loader(), { tunnels: pool, bastion: 'main', login: admin });
 
-    expect(error.diagnostic.summary).toBe(`PostgreSQL refused the login of postgres to ${where('analytics')}`);
+    expect(error.diagnostic.summary).toBe(
+      `PostgreSQL refused the login of postgres to ${where('analytics')}`,
+    );
     expect(error.diagnostic.hint).toContain('env:ADMIN_PASSWORD');
   });
 });
@@ -135,16 +167,24 @@ describe('a database reached without a bastion', () => {
 
   it('times out when the server accepts TCP and never answers', async () => {
     const started = performance.now();
-    const error = await failure(loader({ host: silentServer.host, port: silentServer.port, ssl: 'disable' }), { timeouts: { connectMs: 400 } });
+    const error = await failure(
+      loader({ host: silentServer.host, port: silentServer.port, ssl: 'disable' }),
+      { timeouts: { connectMs: 400 } },
+    );
 
     expect(error.reason).toBe('connect-timeout');
-    expect(error.diagnostic.summary).toBe(`Timed out connecting to database "analytics" at ${silentServer.host}:${silentServer.port}`);
+    expect(error.diagnostic.summary).toBe(
+      `Timed out connecting to database "analytics" at ${silentServer.host}:${silentServer.port}`,
+    );
     expect(error.diagnostic.detail).toContain('within 0.4 s');
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('times out while waiting for the answer to the TLS request', async () => {
-    const error = await failure(loader({ host: silentServer.host, port: silentServer.port, ssl: 'prefer' }), { timeouts: { connectMs: 400 } });
+    const error = await failure(
+      loader({ host: silentServer.host, port: silentServer.port, ssl: 'prefer' }),
+      { timeouts: { connectMs: 400 } },
+    );
 
     expect(error.reason).toBe('connect-timeout');
   });
@@ -155,6 +195,13 @@ describe('secrets', () => {
     const everything = [...shownToUser, logger.text()].join('\n');
 
     expect(shownToUser.length).toBeGreaterThanOrEqual(9);
-    expect(findSecrets(everything, [loaderPassword, wrongPassword, adminPassword, lab.postgres.superuser.password])).toEqual([]);
+    expect(
+      findSecrets(everything, [
+        loaderPassword,
+        wrongPassword,
+        adminPassword,
+        lab.postgres.superuser.password,
+      ]),
+    ).toEqual([]);
   });
 });

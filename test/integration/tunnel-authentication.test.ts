@@ -41,7 +41,11 @@ const shownToUser: string[] = [];
 
 beforeAll(async () => {
   lab = await startLab({
-    sshd: { extraConfig: ['PubkeyAcceptedAlgorithms ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256'] },
+    sshd: {
+      extraConfig: [
+        'PubkeyAcceptedAlgorithms ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256',
+      ],
+    },
   });
   await lab.postgres.createRole('loader', { password: loaderPassword });
   await lab.postgres.createDatabase('analytics', { owner: 'loader' });
@@ -54,7 +58,9 @@ beforeAll(async () => {
   encryptedPem = await generateKey(lab.dir, { type: 'rsa', format: 'pem', passphrase });
   strangerKey = await generateKey(lab.dir, { type: 'ed25519' });
   pkcs8Key = await generateKey(lab.dir, { type: 'rsa', format: 'pkcs8' });
-  for (const key of [...keys.values(), encryptedOpenSsh, encryptedPem]) await lab.sshd.authorize(key.publicKey);
+  for (const key of [...keys.values(), encryptedOpenSsh, encryptedPem]) {
+    await lab.sshd.authorize(key.publicKey);
+  }
 
   agent = await startSshAgent(lab.dir);
   const agentKey = await generateKey(lab.dir, { type: 'rsa', passphrase });
@@ -70,8 +76,16 @@ afterAll(async () => {
 async function queryThrough(bastion: Bastion, options: { agentSocket?: string } = {}) {
   const pool = new TunnelPool(new Map([[bastion.name, bastion]]), { logger, ...options });
   try {
-    const endpoint = lab.endpoint({ name: 'analytics', user: 'loader', password: secretOf(loaderPassword) });
-    const client = await connectDatabase(endpoint, { logger, tunnels: pool, bastion: bastion.name });
+    const endpoint = lab.endpoint({
+      name: 'analytics',
+      user: 'loader',
+      password: secretOf(loaderPassword),
+    });
+    const client = await connectDatabase(endpoint, {
+      logger,
+      tunnels: pool,
+      bastion: bastion.name,
+    });
     const { rows } = await client.query<{ one: number; user: string; path: string; app: string }>(
       "select 1 as one, current_user as user, current_setting('search_path') as path, current_setting('application_name') as app",
     );
@@ -82,7 +96,10 @@ async function queryThrough(bastion: Bastion, options: { agentSocket?: string } 
   }
 }
 
-async function failureOf(bastion: Bastion, options: { agentSocket?: string } = {}): Promise<TunnelError> {
+async function failureOf(
+  bastion: Bastion,
+  options: { agentSocket?: string } = {},
+): Promise<TunnelError> {
   const error = await queryThrough(bastion, options).then(
     () => undefined,
     (thrown: unknown) => thrown,
@@ -94,7 +111,9 @@ async function failureOf(bastion: Bastion, options: { agentSocket?: string } = {
 
 describe('logging in to the bastion', () => {
   it.each(keyCases)('runs a query through the bastion with $label', async ({ type, format }) => {
-    const row = await queryThrough(bastionFor(lab.sshd, lab.network.host, keys.get(`${type}-${format}`)!));
+    const row = await queryThrough(
+      bastionFor(lab.sshd, lab.network.host, keys.get(`${type}-${format}`)!),
+    );
 
     expect(row).toEqual({ one: 1, user: 'loader', path: '', app: 'pgdest' });
   });
@@ -112,7 +131,9 @@ describe('logging in to the bastion', () => {
   });
 
   it('runs a query with an RSA key held by the SSH agent', async () => {
-    const row = await queryThrough(bastionFor(lab.sshd, lab.network.host, 'agent'), { agentSocket: agent.socketPath });
+    const row = await queryThrough(bastionFor(lab.sshd, lab.network.host, 'agent'), {
+      agentSocket: agent.socketPath,
+    });
 
     expect(row.user).toBe('loader');
   });
@@ -121,7 +142,9 @@ describe('logging in to the bastion', () => {
     const log = await lab.sshd.readLog();
 
     expect(log).toMatch(/Accepted publickey for root .* RSA SHA256:/);
-    expect(log).not.toMatch(/userauth_pubkey: signature algorithm ssh-rsa not in PubkeyAcceptedAlgorithms/);
+    expect(log).not.toMatch(
+      /userauth_pubkey: signature algorithm ssh-rsa not in PubkeyAcceptedAlgorithms/,
+    );
   });
 });
 
@@ -130,8 +153,12 @@ describe('a login the bastion refuses', () => {
     const error = await failureOf(bastionFor(lab.sshd, lab.network.host, strangerKey));
 
     expect(error.reason).toBe('authentication-refused');
-    expect(error.diagnostic.summary).toBe(`Bastion "main" (root@${lab.sshd.hostFor(lab.network.host)}:${lab.sshd.port}) refused SSH authentication as root`);
-    expect(error.diagnostic.detail).toContain('did not accept the ED25519 key from env:BASTION_PEM for user root');
+    expect(error.diagnostic.summary).toBe(
+      `Bastion "main" (root@${lab.sshd.hostFor(lab.network.host)}:${lab.sshd.port}) refused SSH authentication as root`,
+    );
+    expect(error.diagnostic.detail).toContain(
+      'did not accept the ED25519 key from env:BASTION_PEM for user root',
+    );
     expect(error.diagnostic.hint).toContain('authorized_keys of root');
   });
 
@@ -141,10 +168,14 @@ describe('a login the bastion refuses', () => {
     const strangerAgent = await startSshAgent(dir);
     try {
       await strangerAgent.add(strangerKey);
-      const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), { agentSocket: strangerAgent.socketPath });
+      const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), {
+        agentSocket: strangerAgent.socketPath,
+      });
 
       expect(error.reason).toBe('authentication-refused');
-      expect(error.diagnostic.detail).toContain('did not accept the keys in the SSH agent for user root');
+      expect(error.diagnostic.detail).toContain(
+        'did not accept the keys in the SSH agent for user root',
+      );
       expect(error.diagnostic.hint).toContain('ssh-add -l');
     } finally {
       await strangerAgent.stop();
@@ -152,17 +183,23 @@ describe('a login the bastion refuses', () => {
   });
 
   it('says there is no agent when agent authentication has no socket', async () => {
-    const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), { agentSocket: '' });
+    const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), {
+      agentSocket: '',
+    });
 
     expect(error.reason).toBe('agent-unavailable');
     expect(error.diagnostic.detail).toContain('SSH_AUTH_SOCK is not set');
   });
 
   it('says the agent cannot be reached when its socket leads nowhere', async () => {
-    const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), { agentSocket: `${lab.dir}/no-agent.sock` });
+    const error = await failureOf(bastionFor(lab.sshd, lab.network.host, 'agent'), {
+      agentSocket: `${lab.dir}/no-agent.sock`,
+    });
 
     expect(error.reason).toBe('agent-unavailable');
-    expect(error.diagnostic.detail).toContain(`Asking the SSH agent at ${lab.dir}/no-agent.sock for a key failed`);
+    expect(error.diagnostic.detail).toContain(
+      `Asking the SSH agent at ${lab.dir}/no-agent.sock for a key failed`,
+    );
   });
 });
 
@@ -172,7 +209,9 @@ describe('a private key that cannot be used', () => {
     const error = await failureOf(bastionFor(lab.sshd, lab.network.host, key));
 
     expect(error.reason).toBe('key-passphrase-missing');
-    expect(error.diagnostic.summary).toBe('The private key of bastion "main" is encrypted and no passphrase is configured');
+    expect(error.diagnostic.summary).toBe(
+      'The private key of bastion "main" is encrypted and no passphrase is configured',
+    );
     expect(error.diagnostic.hint).toContain('passphrase: ${env:NAME}');
   });
 
@@ -181,7 +220,9 @@ describe('a private key that cannot be used', () => {
     const error = await failureOf(bastionFor(lab.sshd, lab.network.host, key));
 
     expect(error.reason).toBe('key-passphrase-wrong');
-    expect(error.diagnostic.summary).toBe('The passphrase of the private key of bastion "main" is wrong');
+    expect(error.diagnostic.summary).toBe(
+      'The passphrase of the private key of bastion "main" is wrong',
+    );
     expect(error.diagnostic.detail).toContain('env:BASTION_PEM');
   });
 
@@ -211,8 +252,15 @@ describe('a private key that cannot be used', () => {
 
 describe('secrets', () => {
   it('never shows a password, passphrase or private key in an error or a log line', () => {
-    const secrets = [loaderPassword, passphrase, 'canary-wrong-passphrase-11aa', 'canary-wrong-passphrase-22bb'];
-    for (const key of [...keys.values(), encryptedOpenSsh, encryptedPem, strangerKey, pkcs8Key]) secrets.push(key.privateKey);
+    const secrets = [
+      loaderPassword,
+      passphrase,
+      'canary-wrong-passphrase-11aa',
+      'canary-wrong-passphrase-22bb',
+    ];
+    for (const key of [...keys.values(), encryptedOpenSsh, encryptedPem, strangerKey, pkcs8Key]) {
+      secrets.push(key.privateKey);
+    }
     const everything = [...shownToUser, logger.text()].join('\n');
 
     expect(shownToUser.length).toBeGreaterThanOrEqual(8);

@@ -29,10 +29,24 @@ beforeAll(async () => {
   lab = await startLab();
   const authorizedKeys = [lab.clientKey.publicKey];
   [noForwarding, onlyElsewhere] = await Promise.all([
-    startSshd({ place: lab.bastionPlace, network: lab.network, port: 2200, authorizedKeys, allowTcpForwarding: false }),
-    startSshd({ place: lab.bastionPlace, network: lab.network, port: 2201, authorizedKeys, permitOpen: ['192.0.2.1:5432'] }),
+    startSshd({
+      place: lab.bastionPlace,
+      network: lab.network,
+      port: 2200,
+      authorizedKeys,
+      allowTcpForwarding: false,
+    }),
+    startSshd({
+      place: lab.bastionPlace,
+      network: lab.network,
+      port: 2201,
+      authorizedKeys,
+      permitOpen: ['192.0.2.1:5432'],
+    }),
   ]);
-  proxy = await startTcpProxy({ target: { host: lab.sshd.hostFor(lab.network.host), port: lab.sshd.port } });
+  proxy = await startTcpProxy({
+    target: { host: lab.sshd.hostFor(lab.network.host), port: lab.sshd.port },
+  });
 });
 
 afterAll(async () => {
@@ -45,10 +59,23 @@ function endpoint(bastion: Bastion): string {
   return `root@${bastion.host}:${bastion.port}`;
 }
 
-/** Opens a channel to the lab's database (or elsewhere) and returns the TunnelError it fails with. */
-async function channelFailure(bastion: Bastion, target?: { host: string; port: number }, channelTimeoutMs?: number) {
-  const pool = new TunnelPool(new Map([[bastion.name, bastion]]), { logger, ...(channelTimeoutMs ? { channelTimeoutMs } : {}) });
-  const { host, port } = target ?? { host: lab.postgres.hostFor(lab.bastionPlace), port: lab.postgres.port };
+/**
+ * Opens a channel to the lab's database (or elsewhere) and returns the
+ * TunnelError it fails with.
+ */
+async function channelFailure(
+  bastion: Bastion,
+  target?: { host: string; port: number },
+  channelTimeoutMs?: number,
+) {
+  const pool = new TunnelPool(new Map([[bastion.name, bastion]]), {
+    logger,
+    ...(channelTimeoutMs ? { channelTimeoutMs } : {}),
+  });
+  const { host, port } = target ?? {
+    host: lab.postgres.hostFor(lab.bastionPlace),
+    port: lab.postgres.port,
+  };
   const started = performance.now();
   const error = await pool.openChannel(bastion.name, host, port).then(
     (channel) => void channel.destroy(),
@@ -68,7 +95,9 @@ describe('reaching the bastion', () => {
     const { error } = await channelFailure(bastion);
 
     expect(error.reason).toBe('bastion-unreachable');
-    expect(error.diagnostic.summary).toBe(`Bastion "main" (${endpoint(bastion)}) refused the connection`);
+    expect(error.diagnostic.summary).toBe(
+      `Bastion "main" (${endpoint(bastion)}) refused the connection`,
+    );
     expect(error.diagnostic.hint).toContain('the default is 22');
   });
 
@@ -90,7 +119,9 @@ describe('reaching the bastion', () => {
       const { error, elapsedMs } = await channelFailure(bastion);
 
       expect(error.reason).toBe('connect-timeout');
-      expect(error.diagnostic.summary).toBe(`Timed out connecting to bastion "main" (${endpoint(bastion)})`);
+      expect(error.diagnostic.summary).toBe(
+        `Timed out connecting to bastion "main" (${endpoint(bastion)})`,
+      );
       expect(error.diagnostic.detail).toContain('the SSH handshake did not finish within 0.6 s');
       expect(elapsedMs).toBeLessThan(3_000);
     } finally {
@@ -105,7 +136,9 @@ describe('reaching the bastion', () => {
     const { error } = await channelFailure(bastion);
 
     expect(error.reason).toBe('connect-timeout');
-    expect(error.diagnostic.detail).toContain(`No TCP connection to ${silent}:22 was established within 0.6 s`);
+    expect(error.diagnostic.detail).toContain(
+      `No TCP connection to ${silent}:22 was established within 0.6 s`,
+    );
   });
 
   it('says the bastion reset the connection', async () => {
@@ -115,7 +148,9 @@ describe('reaching the bastion', () => {
       const { error } = await channelFailure(bastion);
 
       expect(error.reason).toBe('bastion-unreachable');
-      expect(error.diagnostic.summary).toBe(`Bastion "main" (${endpoint(bastion)}) reset the connection`);
+      expect(error.diagnostic.summary).toBe(
+        `Bastion "main" (${endpoint(bastion)}) reset the connection`,
+      );
       expect(error.diagnostic.detail).toContain('ECONNRESET');
     } finally {
       proxy.setMode('forward');
@@ -123,9 +158,15 @@ describe('reaching the bastion', () => {
   });
 
   it('connects over a slow link, each hop timed', async () => {
-    const slow = await startTcpProxy({ target: { host: lab.sshd.hostFor(lab.network.host), port: lab.sshd.port }, delayMs: 40 });
+    const slow = await startTcpProxy({
+      target: { host: lab.sshd.hostFor(lab.network.host), port: lab.sshd.port },
+      delayMs: 40,
+    });
     try {
-      const pool = new TunnelPool(new Map([['main', lab.bastion({ host: slow.host, port: slow.port })]]), { logger });
+      const pool = new TunnelPool(
+        new Map([['main', lab.bastion({ host: slow.host, port: slow.port })]]),
+        { logger },
+      );
       await pool.connect('main');
       const [hop] = pool.describeHops('main');
       await pool.close();
@@ -164,14 +205,18 @@ describe('opening a channel to the database', () => {
     const target = `${lab.postgres.hostFor(lab.bastionPlace)}:${lab.postgres.port}`;
 
     expect(error.reason).toBe('forwarding-refused');
-    expect(error.diagnostic.summary).toBe(`Bastion "main" (${endpoint(bastion)}) does not allow forwarding to ${target}`);
+    expect(error.diagnostic.summary).toBe(
+      `Bastion "main" (${endpoint(bastion)}) does not allow forwarding to ${target}`,
+    );
     expect(error.diagnostic.detail).toContain('administratively prohibited');
     expect(error.diagnostic.detail).toContain('AllowTcpForwarding no');
     expect(error.diagnostic.hint).toContain('AllowTcpForwarding local or yes');
   });
 
   it('says the bastion forbids forwarding to an address its PermitOpen leaves out', async () => {
-    const { error } = await channelFailure(bastionFor(onlyElsewhere, lab.network.host, lab.clientKey));
+    const { error } = await channelFailure(
+      bastionFor(onlyElsewhere, lab.network.host, lab.clientKey),
+    );
 
     expect(error.reason).toBe('forwarding-refused');
     expect(error.diagnostic.detail).toContain('PermitOpen');
@@ -183,7 +228,9 @@ describe('opening a channel to the database', () => {
     const { error } = await channelFailure(lab.bastion(), { host, port });
 
     expect(error.reason).toBe('database-unreachable');
-    expect(error.diagnostic.summary).toBe(`Bastion "main" (${endpoint(lab.bastion())}) cannot reach ${host}:${port}`);
+    expect(error.diagnostic.summary).toBe(
+      `Bastion "main" (${endpoint(lab.bastion())}) cannot reach ${host}:${port}`,
+    );
     expect(error.diagnostic.detail).toContain('Connection refused');
     expect(error.diagnostic.hint).toContain(`nc -vz ${host} ${port}`);
   });
@@ -191,19 +238,31 @@ describe('opening a channel to the database', () => {
   it('times out opening a channel to an address that drops packets, and keeps the connection usable', async (context) => {
     if (!lab.network.isolated) context.skip();
     const silent = await lab.network.addSilentAddress(lab.bastionPlace, lab.databasePlace);
-    const pool = new TunnelPool(new Map([['main', lab.bastion()]]), { logger, channelTimeoutMs: 700 });
+    const pool = new TunnelPool(new Map([['main', lab.bastion()]]), {
+      logger,
+      channelTimeoutMs: 700,
+    });
     const connectionsBefore = await lab.sshd.countConnections();
 
     const started = performance.now();
-    const error = await pool.openChannel('main', silent!, 5432).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await pool.openChannel('main', silent!, 5432).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     const elapsedMs = performance.now() - started;
-    const channel = await pool.openChannel('main', lab.postgres.hostFor(lab.bastionPlace), lab.postgres.port);
+    const channel = await pool.openChannel(
+      'main',
+      lab.postgres.hostFor(lab.bastionPlace),
+      lab.postgres.port,
+    );
     channel.destroy();
     await pool.close();
     shownToUser.push(renderErrorForUser(error));
 
     expect((error as TunnelError).reason).toBe('channel-timeout');
-    expect((error as TunnelError).diagnostic.summary).toBe(`Timed out opening a channel to ${silent}:5432 through bastion "main" (${endpoint(lab.bastion())})`);
+    expect((error as TunnelError).diagnostic.summary).toBe(
+      `Timed out opening a channel to ${silent}:5432 through bastion "main" (${endpoint(lab.bastion())})`,
+    );
     expect((error as TunnelError).diagnostic.detail).toContain('within 0.7 s');
     expect(elapsedMs).toBeLessThan(3_000);
     expect(await lab.sshd.countConnections()).toBe(connectionsBefore + 1);
@@ -212,12 +271,20 @@ describe('opening a channel to the database', () => {
   it('closes a channel that opens after its open timed out', async (context) => {
     if (!lab.network.isolated) context.skip();
     const silent = (await lab.network.addSilentAddress(lab.bastionPlace, lab.databasePlace))!;
-    const pool = new TunnelPool(new Map([['main', lab.bastion()]]), { logger, channelTimeoutMs: 300 });
-    const received = async () => ((await readFile(lab.postgres.logPath, 'utf8')).match(/connection received: host=/g) ?? []).length;
+    const pool = new TunnelPool(new Map([['main', lab.bastion()]]), {
+      logger,
+      channelTimeoutMs: 300,
+    });
+    const received = async () =>
+      ((await readFile(lab.postgres.logPath, 'utf8')).match(/connection received: host=/g) ?? [])
+        .length;
     const before = await received();
     const idleProcesses = await countProcesses(lab.databasePlace.namespace!);
 
-    const error = await pool.openChannel('main', silent, lab.postgres.port).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await pool.openChannel('main', silent, lab.postgres.port).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect((error as TunnelError).reason).toBe('channel-timeout');
 
     // The firewall opens: the bastion's next SYN reaches PostgreSQL, sshd
@@ -225,7 +292,10 @@ describe('opening a channel to the database', () => {
     // would otherwise keep a backend waiting for a startup packet for 60 s.
     await lab.network.answerAt(lab.databasePlace, silent);
     await waitForAsync(async () => (await received()) > before, 8_000);
-    await waitForAsync(async () => (await countProcesses(lab.databasePlace.namespace!)) === idleProcesses, 3_000);
+    await waitForAsync(
+      async () => (await countProcesses(lab.databasePlace.namespace!)) === idleProcesses,
+      3_000,
+    );
     await pool.close();
   });
 });
@@ -234,7 +304,9 @@ describe('secrets', () => {
   it('never shows the private key in an error or a log line', () => {
     // Three of the failures need namespaces and are skipped on loopback.
     expect(shownToUser.length).toBeGreaterThanOrEqual(lab.network.isolated ? 9 : 6);
-    expect(findSecrets([...shownToUser, logger.text()].join('\n'), [lab.clientKey.privateKey])).toEqual([]);
+    expect(
+      findSecrets([...shownToUser, logger.text()].join('\n'), [lab.clientKey.privateKey]),
+    ).toEqual([]);
   });
 });
 
@@ -250,7 +322,11 @@ async function waitForAsync(condition: () => Promise<boolean>, timeoutMs: number
   }
 }
 
-/** The processes running in a namespace: a PostgreSQL backend waiting for a startup packet is one of them. */
+/**
+ * The processes running in a namespace: a PostgreSQL backend waiting for a
+ * startup packet is one of them.
+ */
 async function countProcesses(namespace: string): Promise<number> {
-  return (await runCommand('ip', ['netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).length;
+  return (await runCommand('ip', ['netns', 'pids', namespace])).stdout.split('\n').filter(Boolean)
+    .length;
 }

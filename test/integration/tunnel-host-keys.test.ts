@@ -24,7 +24,12 @@ let homes = 0;
 
 beforeAll(async () => {
   lab = await startLab({ sshd: { hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'] } });
-  otherPort = await startSshd({ place: lab.bastionPlace, network: lab.network, port: 2222, authorizedKeys: [lab.clientKey.publicKey] });
+  otherPort = await startSshd({
+    place: lab.bastionPlace,
+    network: lab.network,
+    port: 2222,
+    authorizedKeys: [lab.clientKey.publicKey],
+  });
   impostor = await generateKey(lab.dir, { type: 'ed25519', name: 'impostor-host-key' });
 });
 
@@ -47,7 +52,10 @@ async function knownHostsWith(...lines: string[]): Promise<string> {
   return path;
 }
 
-/** The host field ssh would write for a bastion: the bare address on port 22, `[address]:port` otherwise. */
+/**
+ * The host field ssh would write for a bastion: the bare address on port 22,
+ * `[address]:port` otherwise.
+ */
 function hostField(sshd: SshdBastion): string {
   const address = sshd.hostFor(lab.network.host);
   return sshd.port === 22 ? address : `[${address}]:${sshd.port}`;
@@ -63,7 +71,10 @@ function bastion(overrides: Partial<Bastion>, sshd: SshdBastion = lab.sshd): Bas
   return 'hostKey' in overrides ? base : { ...base, hostKey: undefined };
 }
 
-async function connect(config: Bastion, options: { homeDir?: string; logger?: CapturingLogger } = {}) {
+async function connect(
+  config: Bastion,
+  options: { homeDir?: string; logger?: CapturingLogger } = {},
+) {
   const pool = new TunnelPool(new Map([[config.name, config]]), {
     logger: options.logger ?? createCapturingLogger(),
     homeDir: options.homeDir ?? (await newHome()),
@@ -77,7 +88,10 @@ async function connect(config: Bastion, options: { homeDir?: string; logger?: Ca
 }
 
 async function refusal(config: Bastion, options: { homeDir?: string } = {}): Promise<TunnelError> {
-  const error = await connect(config, options).then(() => undefined, (thrown: unknown) => thrown);
+  const error = await connect(config, options).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(TunnelError);
   return error as TunnelError;
 }
@@ -95,14 +109,18 @@ describe('a pinned host key', () => {
 
     expect(error.reason).toBe('host-key-changed');
     expect(error.diagnostic.summary).toBe('Host key of bastion "main" has changed');
-    expect(error.diagnostic.detail).toContain(`presented the ED25519 host key ${lab.sshd.hostKey('ed25519').fingerprint}`);
+    expect(error.diagnostic.detail).toContain(
+      `presented the ED25519 host key ${lab.sshd.hostKey('ed25519').fingerprint}`,
+    );
     expect(error.diagnostic.detail).toContain(`expects ${impostor.fingerprint} (host_key)`);
     expect(error.diagnostic.hint).toContain(`host_key: ${lab.sshd.hostKey('ed25519').fingerprint}`);
     expect(await lab.sshd.countLogins()).toBe(loginsBefore);
   });
 
   it('refuses a mismatch even when known_hosts holds the presented key', async () => {
-    const knownHosts = await knownHostsWith(`${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`);
+    const knownHosts = await knownHostsWith(
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`,
+    );
     const error = await refusal(bastion({ hostKey: impostor.fingerprint, knownHosts }));
 
     expect(error.reason).toBe('host-key-changed');
@@ -111,19 +129,25 @@ describe('a pinned host key', () => {
 
 describe('known_hosts', () => {
   it('accepts a key listed under the plain host name', async () => {
-    const knownHosts = await knownHostsWith(`${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`);
+    const knownHosts = await knownHostsWith(
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`,
+    );
 
     expect(await connect(bastion({ knownHosts }))).toBe(lab.sshd.hostKey('ed25519').fingerprint);
   });
 
   it('matches the host in a comma-separated list of patterns', async () => {
-    const knownHosts = await knownHostsWith(`bastion.example.com,${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`);
+    const knownHosts = await knownHostsWith(
+      `bastion.example.com,${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`,
+    );
 
     expect(await connect(bastion({ knownHosts }))).toBe(lab.sshd.hostKey('ed25519').fingerprint);
   });
 
   it('matches a hashed |1| line written by ssh-keygen -H', async () => {
-    const knownHosts = await knownHostsWith(`${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`);
+    const knownHosts = await knownHostsWith(
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`,
+    );
     await runCommand('ssh-keygen', ['-H', '-f', knownHosts]);
     const text = await readFile(knownHosts, 'utf8');
     expect(text).toMatch(/^\|1\|/);
@@ -132,27 +156,37 @@ describe('known_hosts', () => {
   });
 
   it('matches a [host]:port line for a bastion on another port', async () => {
-    const knownHosts = await knownHostsWith(`${hostField(otherPort)} ${keyFields(otherPort.hostKey())}`);
+    const knownHosts = await knownHostsWith(
+      `${hostField(otherPort)} ${keyFields(otherPort.hostKey())}`,
+    );
 
     expect(await connect(bastion({ knownHosts }, otherPort))).toBe(otherPort.hostKey().fingerprint);
   });
 
   it('does not match a line without the port for a bastion on another port', async () => {
-    const knownHosts = await knownHostsWith(`${otherPort.hostFor(lab.network.host)} ${keyFields(otherPort.hostKey())}`);
+    const knownHosts = await knownHostsWith(
+      `${otherPort.hostFor(lab.network.host)} ${keyFields(otherPort.hostKey())}`,
+    );
     const error = await refusal(bastion({ knownHosts }, otherPort));
 
     expect(error.reason).toBe('host-key-unknown');
   });
 
   it('asks the bastion for the type of key known_hosts holds', async () => {
-    const knownHosts = await knownHostsWith(`${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('rsa'))}`);
+    const knownHosts = await knownHostsWith(
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('rsa'))}`,
+    );
 
     expect(await connect(bastion({ knownHosts }))).toBe(lab.sshd.hostKey('rsa').fingerprint);
   });
 
   it('passes over lines of key types it cannot check, such as security keys', async () => {
-    const securityKey = 'sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==';
-    const knownHosts = await knownHostsWith(`${hostField(lab.sshd)} ${securityKey}`, `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ecdsa'))}`);
+    const securityKey =
+      'sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==';
+    const knownHosts = await knownHostsWith(
+      `${hostField(lab.sshd)} ${securityKey}`,
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ecdsa'))}`,
+    );
 
     expect(await connect(bastion({ knownHosts }))).toBe(lab.sshd.hostKey('ecdsa').fingerprint);
   });
@@ -166,12 +200,17 @@ describe('known_hosts', () => {
   });
 
   it('refuses a key that differs from the line of its type, naming the file and line', async () => {
-    const knownHosts = await knownHostsWith('# bastions', `${hostField(lab.sshd)} ${keyFields(impostor)}`);
+    const knownHosts = await knownHostsWith(
+      '# bastions',
+      `${hostField(lab.sshd)} ${keyFields(impostor)}`,
+    );
     const error = await refusal(bastion({ knownHosts }));
 
     expect(error.reason).toBe('host-key-changed');
     expect(error.diagnostic.detail).toContain(`${impostor.fingerprint} (${knownHosts}:2)`);
-    expect(error.diagnostic.hint).toContain(`ssh-keygen -R "${hostField(lab.sshd)}" -f ${knownHosts}`);
+    expect(error.diagnostic.hint).toContain(
+      `ssh-keygen -R "${hostField(lab.sshd)}" -f ${knownHosts}`,
+    );
   });
 
   it('refuses an unknown key under strict, showing the fingerprint and how to pin it', async () => {
@@ -183,20 +222,29 @@ describe('known_hosts', () => {
     expect(error.diagnostic.summary).toBe('Host key of bastion "main" is not known');
     expect(error.diagnostic.detail).toContain(`presented the ED25519 host key ${presented}`);
     expect(error.diagnostic.hint).toContain(`host_key: ${presented}`);
-    expect(error.diagnostic.hint).toContain(`ssh-keyscan -p ${lab.sshd.port} ${lab.sshd.hostFor(lab.network.host)} >> ${knownHosts}`);
+    expect(error.diagnostic.hint).toContain(
+      `ssh-keyscan -p ${lab.sshd.port} ${lab.sshd.hostFor(lab.network.host)} >> ${knownHosts}`,
+    );
   });
 
   it('refuses a key marked @revoked, even when it is pinned', async () => {
     const revoked = `@revoked * ${keyFields(lab.sshd.hostKey('ed25519'))}`;
-    const knownHosts = await knownHostsWith(revoked, `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`);
-    const error = await refusal(bastion({ knownHosts, hostKey: lab.sshd.hostKey('ed25519').fingerprint }));
+    const knownHosts = await knownHostsWith(
+      revoked,
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`,
+    );
+    const error = await refusal(
+      bastion({ knownHosts, hostKey: lab.sshd.hostKey('ed25519').fingerprint }),
+    );
 
     expect(error.reason).toBe('host-key-revoked');
     expect(error.diagnostic.summary).toBe('Host key of bastion "main" is revoked');
   });
 
   it('ignores @cert-authority lines, so they trust no plain key', async () => {
-    const knownHosts = await knownHostsWith(`@cert-authority ${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`);
+    const knownHosts = await knownHostsWith(
+      `@cert-authority ${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}`,
+    );
     const error = await refusal(bastion({ knownHosts }));
 
     expect(error.reason).toBe('host-key-unknown');
@@ -205,9 +253,14 @@ describe('known_hosts', () => {
   it('reads ~/.ssh/known_hosts under the home folder when the bastion names no file and no pin', async () => {
     const home = await newHome();
     await mkdir(join(home, '.ssh'));
-    await writeFile(join(home, '.ssh', 'known_hosts'), `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}\n`);
+    await writeFile(
+      join(home, '.ssh', 'known_hosts'),
+      `${hostField(lab.sshd)} ${keyFields(lab.sshd.hostKey('ed25519'))}\n`,
+    );
 
-    expect(await connect(bastion({}), { homeDir: home })).toBe(lab.sshd.hostKey('ed25519').fingerprint);
+    expect(await connect(bastion({}), { homeDir: home })).toBe(
+      lab.sshd.hostKey('ed25519').fingerprint,
+    );
   });
 
   it('names ~/.ssh/known_hosts under the home folder when refusing without a file or pin', async () => {
@@ -247,7 +300,9 @@ describe('host_key_check: accept-new', () => {
     const error = await refusal(bastion({ hostKeyCheck: 'accept-new', knownHosts }));
 
     expect(error.reason).toBe('host-key-changed');
-    expect(await readFile(knownHosts, 'utf8')).not.toContain(keyFields(lab.sshd.hostKey('ed25519')));
+    expect(await readFile(knownHosts, 'utf8')).not.toContain(
+      keyFields(lab.sshd.hostKey('ed25519')),
+    );
   });
 });
 
@@ -259,7 +314,9 @@ describe('host_key_check: off', () => {
     await connect(config, { logger });
     await connect(config, { logger });
 
-    const warnings = logger.warnings().filter((line) => line.includes('not checked because host_key_check is off'));
+    const warnings = logger
+      .warnings()
+      .filter((line) => line.includes('not checked because host_key_check is off'));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain(lab.sshd.hostKey('ed25519').fingerprint);
     expect(warnings[0]).toContain('a check would have found it changed');

@@ -19,8 +19,12 @@ beforeAll(async () => {
   lab = await startLab();
   endpoints = [];
   const roles = Array.from({ length: destinations }, (_, index) => `loader_${index}`);
-  await lab.postgres.query(roles.map((role) => `CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}'`).join('; '));
-  for (const role of roles) endpoints.push(lab.endpoint({ user: role, password: secretOf(`pw-${role}`) }));
+  await lab.postgres.query(
+    roles.map((role) => `CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}'`).join('; '),
+  );
+  for (const role of roles) {
+    endpoints.push(lab.endpoint({ user: role, password: secretOf(`pw-${role}`) }));
+  }
 });
 
 afterAll(() => lab?.stop());
@@ -28,7 +32,10 @@ afterAll(() => lab?.stop());
 it('serves fifty destinations over one SSH connection, their queries running at the same time', async () => {
   const logger = createCapturingLogger();
   const pool = new TunnelPool(new Map([['main', lab.bastion()]]), { logger });
-  const [connectionsBefore, loginsBefore] = [await lab.sshd.countConnections(), await lab.sshd.countLogins()];
+  const [connectionsBefore, loginsBefore] = [
+    await lab.sshd.countConnections(),
+    await lab.sshd.countLogins(),
+  ];
 
   // Watch the server while the sessions sleep: all fifty must be active at once.
   let mostAtOnce = 0;
@@ -45,10 +52,18 @@ it('serves fifty destinations over one SSH connection, their queries running at 
 
   // Open every session first, then send every query in the same tick, so
   // that a slow login on a busy machine cannot keep the queries apart.
-  const clients = await Promise.all(endpoints.map((endpoint) => connectDatabase(endpoint, { logger, tunnels: pool, bastion: 'main' })));
+  const clients = await Promise.all(
+    endpoints.map((endpoint) =>
+      connectDatabase(endpoint, { logger, tunnels: pool, bastion: 'main' }),
+    ),
+  );
   const started = performance.now();
   const users = await Promise.all(
-    clients.map(async (client) => (await client.query<{ user: string }>('select pg_sleep(0.5), current_user as user')).rows[0]!.user),
+    clients.map(
+      async (client) =>
+        (await client.query<{ user: string }>('select pg_sleep(0.5), current_user as user'))
+          .rows[0]!.user,
+    ),
   );
   const elapsedMs = performance.now() - started;
   watching = false;
@@ -65,7 +80,9 @@ it('serves fifty destinations over one SSH connection, their queries running at 
 });
 
 it('shares one connection attempt among concurrent callers and reports its hop', async () => {
-  const pool = new TunnelPool(new Map([['main', lab.bastion()]]), { logger: createCapturingLogger() });
+  const pool = new TunnelPool(new Map([['main', lab.bastion()]]), {
+    logger: createCapturingLogger(),
+  });
   const connectionsBefore = await lab.sshd.countConnections();
 
   await Promise.all(Array.from({ length: 10 }, () => pool.connect('main')));
@@ -95,14 +112,26 @@ it('logs each connection and channel at debug level', async () => {
   await pool.close();
 
   const endpoint = `root@${lab.sshd.hostFor(lab.network.host)}:${lab.sshd.port}`;
-  expect(logger.lines[0]).toMatch(new RegExp(`^debug tunnel: connected to ${endpoint} \\(bastion "main"\\) in \\d+ ms, host key SHA256:`));
-  expect(logger.lines[1]).toMatch(new RegExp(`^debug tunnel: channel to ${host}:${lab.postgres.port} opened via ${endpoint} in \\d+ ms$`));
+  expect(logger.lines[0]).toMatch(
+    new RegExp(
+      `^debug tunnel: connected to ${endpoint} \\(bastion "main"\\) in \\d+ ms, host key SHA256:`,
+    ),
+  );
+  expect(logger.lines[1]).toMatch(
+    new RegExp(
+      `^debug tunnel: channel to ${host}:${lab.postgres.port} opened via ${endpoint} in \\d+ ms$`,
+    ),
+  );
 });
 
 it('refuses new channels once closed', async () => {
-  const pool = new TunnelPool(new Map([['main', lab.bastion()]]), { logger: createCapturingLogger() });
+  const pool = new TunnelPool(new Map([['main', lab.bastion()]]), {
+    logger: createCapturingLogger(),
+  });
   await pool.connect('main');
   await pool.close();
 
-  await expect(pool.openChannel('main', lab.postgres.hostFor(lab.bastionPlace), lab.postgres.port)).rejects.toThrow('the tunnel pool is closed');
+  await expect(
+    pool.openChannel('main', lab.postgres.hostFor(lab.bastionPlace), lab.postgres.port),
+  ).rejects.toThrow('the tunnel pool is closed');
 });

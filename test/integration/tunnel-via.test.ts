@@ -51,11 +51,16 @@ afterAll(async () => {
   if (dir) await removeTempDir(dir);
 });
 
-function chain(overrides: { outer?: Partial<Bastion>; inner?: Partial<Bastion> } = {}): Map<string, Bastion> {
+function chain(
+  overrides: { outer?: Partial<Bastion>; inner?: Partial<Bastion> } = {},
+): Map<string, Bastion> {
   return new Map([
     ['outer', bastionFor(outer, network.host, key, { name: 'outer', ...overrides.outer })],
     // The inner bastion's address is the one the outer bastion reaches it at.
-    ['inner', bastionFor(inner, outerPlace, key, { name: 'inner', via: 'outer', ...overrides.inner })],
+    [
+      'inner',
+      bastionFor(inner, outerPlace, key, { name: 'inner', via: 'outer', ...overrides.inner }),
+    ],
   ]);
 }
 
@@ -72,8 +77,18 @@ it('runs a query through two bastions, the inner one reached through the outer o
 
   expect(rows).toEqual([{ one: 1 }]);
   expect(hops.map((hop) => [hop.bastion, hop.endpoint, hop.through, hop.hostKey])).toEqual([
-    ['outer', `root@${outer.hostFor(network.host)}:${outer.port}`, undefined, outer.hostKey().fingerprint],
-    ['inner', `root@${inner.hostFor(outerPlace)}:${inner.port}`, 'outer', inner.hostKey().fingerprint],
+    [
+      'outer',
+      `root@${outer.hostFor(network.host)}:${outer.port}`,
+      undefined,
+      outer.hostKey().fingerprint,
+    ],
+    [
+      'inner',
+      `root@${inner.hostFor(outerPlace)}:${inner.port}`,
+      'outer',
+      inner.hostKey().fingerprint,
+    ],
   ]);
   expect(hops.every((hop) => hop.connectedMs > 0)).toBe(true);
 });
@@ -95,9 +110,14 @@ it('cannot reach the inner bastion from the host directly', async (context) => {
 
 it('checks the inner bastion host key on its own', async () => {
   const wrongPin = outer.hostKey().fingerprint;
-  const pool = new TunnelPool(chain({ inner: { hostKey: wrongPin } }), { logger: createCapturingLogger() });
+  const pool = new TunnelPool(chain({ inner: { hostKey: wrongPin } }), {
+    logger: createCapturingLogger(),
+  });
 
-  const error = await pool.connect('inner').then(() => undefined, (thrown: unknown) => thrown);
+  const error = await pool.connect('inner').then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   await pool.close();
 
   expect(error).toBeInstanceOf(TunnelError);
@@ -108,9 +128,14 @@ it('checks the inner bastion host key on its own', async () => {
 
 it('names the outer bastion when the outer hop fails', async () => {
   const wrongPin = inner.hostKey().fingerprint;
-  const pool = new TunnelPool(chain({ outer: { hostKey: wrongPin } }), { logger: createCapturingLogger() });
+  const pool = new TunnelPool(chain({ outer: { hostKey: wrongPin } }), {
+    logger: createCapturingLogger(),
+  });
 
-  const error = await pool.connect('inner').then(() => undefined, (thrown: unknown) => thrown);
+  const error = await pool.connect('inner').then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   await pool.close();
 
   expect((error as TunnelError).reason).toBe('host-key-changed');
@@ -118,9 +143,14 @@ it('names the outer bastion when the outer hop fails', async () => {
 });
 
 it('says the outer bastion cannot reach the inner one when its port is closed', async () => {
-  const pool = new TunnelPool(chain({ inner: { port: inner.port + 1 } }), { logger: createCapturingLogger() });
+  const pool = new TunnelPool(chain({ inner: { port: inner.port + 1 } }), {
+    logger: createCapturingLogger(),
+  });
 
-  const error = await pool.connect('inner').then(() => undefined, (thrown: unknown) => thrown);
+  const error = await pool.connect('inner').then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   await pool.close();
 
   expect((error as TunnelError).reason).toBe('database-unreachable');
@@ -130,12 +160,21 @@ it('says the outer bastion cannot reach the inner one when its port is closed', 
 });
 
 it('opens one SSH connection per hop for many sessions', async () => {
-  const [outerBefore, innerBefore] = [await outer.countConnections(), await inner.countConnections()];
+  const [outerBefore, innerBefore] = [
+    await outer.countConnections(),
+    await inner.countConnections(),
+  ];
   const pool = new TunnelPool(chain(), { logger: createCapturingLogger() });
   const endpoint = endpointFor(postgres, innerPlace);
 
   const clients = await Promise.all(
-    Array.from({ length: 5 }, () => connectDatabase(endpoint, { logger: createCapturingLogger(), tunnels: pool, bastion: 'inner' })),
+    Array.from({ length: 5 }, () =>
+      connectDatabase(endpoint, {
+        logger: createCapturingLogger(),
+        tunnels: pool,
+        bastion: 'inner',
+      }),
+    ),
   );
   await Promise.all(clients.map((client) => client.end()));
   await pool.close();

@@ -44,11 +44,15 @@ let counter = 0;
  */
 export async function generateKey(dir: string, options: GenerateKeyOptions): Promise<SshKey> {
   const format = options.format ?? 'openssh';
-  if (options.type === 'ed25519' && format !== 'openssh') throw new Error('ed25519 keys exist only in OpenSSH format');
+  if (options.type === 'ed25519' && format !== 'openssh') {
+    throw new Error('ed25519 keys exist only in OpenSSH format');
+  }
   const path = join(dir, options.name ?? `${options.type}-${format}-${++counter}`);
   const bits = { ed25519: [], ecdsa: ['-b', '256'], rsa: ['-b', '2048'] }[options.type];
   const formatFlag = { openssh: [], pem: ['-m', 'PEM'], pkcs8: ['-m', 'PKCS8'] }[format];
-  await runCommand('ssh-keygen', ['-q', '-t', options.type, ...bits, ...formatFlag, '-N', options.passphrase ?? '', '-C', `pgdest-test-${options.type}`, '-f', path]);
+  const comment = `pgdest-test-${options.type}`;
+  const args = ['-q', '-t', options.type, ...bits, ...formatFlag, '-N', options.passphrase ?? ''];
+  await runCommand('ssh-keygen', [...args, '-C', comment, '-f', path]);
   return {
     type: options.type,
     format,
@@ -64,6 +68,8 @@ export async function generateKey(dir: string, options: GenerateKeyOptions): Pro
 export async function fingerprintOfFile(publicKeyPath: string): Promise<string> {
   const { stdout } = await runCommand('ssh-keygen', ['-l', '-E', 'sha256', '-f', publicKeyPath]);
   const fingerprint = stdout.split(/\s+/)[1];
-  if (fingerprint === undefined || !fingerprint.startsWith('SHA256:')) throw new Error(`unexpected ssh-keygen output: ${stdout}`);
+  if (fingerprint === undefined || !fingerprint.startsWith('SHA256:')) {
+    throw new Error(`unexpected ssh-keygen output: ${stdout}`);
+  }
   return fingerprint;
 }

@@ -26,18 +26,30 @@ async function searchPostgres(): Promise<PostgresBinaries> {
   if (process.env.PGDEST_TEST_PG_BINDIR) candidates.push(process.env.PGDEST_TEST_PG_BINDIR);
   candidates.push('/usr/lib/postgresql/15/bin');
   const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
-  for (const version of versions.sort((a, b) => Number(b) - Number(a))) candidates.push(`/usr/lib/postgresql/${version}/bin`);
-  const fromPgConfig = await runCommand('pg_config', ['--bindir'], { allowFailure: true }).catch(() => undefined);
+  for (const version of versions.sort((a, b) => Number(b) - Number(a))) {
+    candidates.push(`/usr/lib/postgresql/${version}/bin`);
+  }
+  const fromPgConfig = await runCommand('pg_config', ['--bindir'], { allowFailure: true }).catch(
+    () => undefined,
+  );
   if (fromPgConfig?.code === 0) candidates.push(fromPgConfig.stdout.trim());
-  const fromPath = await runCommand('sh', ['-c', 'dirname "$(command -v initdb)"'], { allowFailure: true });
-  if (fromPath.code === 0 && fromPath.stdout.trim() !== '.') candidates.push(fromPath.stdout.trim());
+  const fromPath = await runCommand('sh', ['-c', 'dirname "$(command -v initdb)"'], {
+    allowFailure: true,
+  });
+  if (fromPath.code === 0 && fromPath.stdout.trim() !== '.') {
+    candidates.push(fromPath.stdout.trim());
+  }
 
   for (const bindir of candidates) {
     const initdb = join(bindir, 'initdb');
     const postgres = join(bindir, 'postgres');
-    if ((await isExecutable(initdb)) && (await isExecutable(postgres))) return { bindir, initdb, postgres };
+    if ((await isExecutable(initdb)) && (await isExecutable(postgres))) {
+      return { bindir, initdb, postgres };
+    }
   }
-  throw new Error(`PostgreSQL server programs not found (looked in ${candidates.join(', ')}); install postgresql-15 or set PGDEST_TEST_PG_BINDIR`);
+  throw new Error(
+    `PostgreSQL server programs not found (looked in ${candidates.join(', ')}); install postgresql-15 or set PGDEST_TEST_PG_BINDIR`,
+  );
 }
 
 async function isExecutable(path: string): Promise<boolean> {

@@ -21,7 +21,12 @@ export function testSource(path: string): SourceRange {
  * given key (or the agent), the preferred host key pinned, strict checking,
  * short timeouts. Overrides win.
  */
-export function bastionFor(sshd: SshdBastion, seenFrom: Place, login: SshKey | 'agent', overrides: Partial<Bastion> = {}): Bastion {
+export function bastionFor(
+  sshd: SshdBastion,
+  seenFrom: Place,
+  login: SshKey | 'agent',
+  overrides: Partial<Bastion> = {},
+): Bastion {
   const name = overrides.name ?? 'main';
   const auth: Bastion['auth'] =
     login === 'agent'
@@ -29,7 +34,9 @@ export function bastionFor(sshd: SshdBastion, seenFrom: Place, login: SshKey | '
       : {
           kind: 'key',
           privateKey: secretOf(login.privateKey, 'env:BASTION_PEM'),
-          ...(login.passphrase === undefined ? {} : { passphrase: secretOf(login.passphrase, 'env:BASTION_PEM_PASSPHRASE') }),
+          ...(login.passphrase === undefined
+            ? {}
+            : { passphrase: secretOf(login.passphrase, 'env:BASTION_PEM_PASSPHRASE') }),
         };
   return {
     name,
@@ -46,8 +53,15 @@ export function bastionFor(sshd: SshdBastion, seenFrom: Place, login: SshKey | '
   };
 }
 
-/** A DatabaseEndpoint for a running cluster as `seenFrom` reaches it; the superuser unless overridden. */
-export function endpointFor(cluster: PostgresCluster, seenFrom: Place, overrides: Partial<DatabaseEndpoint> = {}): DatabaseEndpoint {
+/**
+ * A DatabaseEndpoint for a running cluster as `seenFrom` reaches it; the
+ * superuser unless overridden.
+ */
+export function endpointFor(
+  cluster: PostgresCluster,
+  seenFrom: Place,
+  overrides: Partial<DatabaseEndpoint> = {},
+): DatabaseEndpoint {
   return {
     host: cluster.hostFor(seenFrom),
     port: cluster.port,

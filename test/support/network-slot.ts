@@ -56,7 +56,9 @@ export function removeSlotLeftovers(slot: NetworkSlot): void {
   for (const name of namespaces) {
     let pids: string[] = [];
     try {
-      pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
     } catch {
       // The namespace went away meanwhile.
     }
@@ -108,7 +110,12 @@ async function tryClaim(number: number): Promise<boolean> {
 }
 
 function describeSlot(number: number): NetworkSlot {
-  return { number, namespacePrefix: `pgd${number}-`, linkPrefix: `pgd${number}v`, subnet: `10.213.${number}` };
+  return {
+    number,
+    namespacePrefix: `pgd${number}-`,
+    linkPrefix: `pgd${number}v`,
+    subnet: `10.213.${number}`,
+  };
 }
 
 function slotFile(number: number): string {
@@ -126,9 +133,15 @@ function isAlive(pid: number): boolean {
 
 /** Makes sure no packet for the test range leaves through the default route. */
 export async function routeTestRangeNowhere(): Promise<void> {
-  const shown = await runCommand('ip', ['route', 'show', 'type', 'unreachable', '10.213.0.0/16'], { allowFailure: true });
+  const shown = await runCommand('ip', ['route', 'show', 'type', 'unreachable', '10.213.0.0/16'], {
+    allowFailure: true,
+  });
   if (shown.stdout.includes('10.213.0.0/16')) return;
-  const added = await runCommand('ip', ['route', 'add', 'unreachable', '10.213.0.0/16'], { allowFailure: true });
+  const added = await runCommand('ip', ['route', 'add', 'unreachable', '10.213.0.0/16'], {
+    allowFailure: true,
+  });
   // Another test file may have added it in between.
-  if (added.code !== 0 && !/File exists/.test(added.stderr)) throw new Error(`cannot add the unreachable route: ${added.stderr}`);
+  if (added.code !== 0 && !/File exists/.test(added.stderr)) {
+    throw new Error(`cannot add the unreachable route: ${added.stderr}`);
+  }
 }

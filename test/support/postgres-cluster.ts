@@ -15,13 +15,19 @@ export interface PostgresOptions {
   place: Place;
   /** The network the place belongs to, for the addresses a TLS certificate must name. */
   network: TestNetwork;
-  /** Serve TLS with a certificate from a throwaway CA naming the place's addresses, 127.0.0.1 and localhost. */
+  /**
+   * Serve TLS with a certificate from a throwaway CA naming the place's
+   * addresses, 127.0.0.1 and localhost.
+   */
   tls?: boolean;
   /** Extra postgresql.conf settings. */
   settings?: Record<string, string | number>;
 }
 
-/** A throwaway PostgreSQL cluster; the superuser reaches it through a Unix socket from any place. */
+/**
+ * A throwaway PostgreSQL cluster; the superuser reaches it through a Unix
+ * socket from any place.
+ */
 export interface PostgresCluster {
   readonly place: Place;
   readonly port: number;
@@ -35,19 +41,33 @@ export interface PostgresCluster {
   /** The server's address as seen from another place. */
   hostFor(seenFrom: Place): string;
   /** Runs SQL as the superuser over the Unix socket, in `database` (default `postgres`). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<pg.QueryResult<R>>;
   /** A new superuser session over the Unix socket; the caller ends it. */
   connectAsSuperuser(database?: string): Promise<pg.Client>;
   /** Creates a login role (with a password when given). */
-  createRole(name: string, options?: { password?: string; login?: boolean; superuser?: boolean }): Promise<void>;
+  createRole(
+    name: string,
+    options?: { password?: string; login?: boolean; superuser?: boolean },
+  ): Promise<void>;
   createDatabase(name: string, options?: { owner?: string }): Promise<void>;
-  /** Puts these pg_hba.conf lines before the default ones (replacing earlier extra lines) and reloads. */
+  /**
+   * Puts these pg_hba.conf lines before the default ones (replacing earlier
+   * extra lines) and reloads.
+   */
   setHbaRules(lines: readonly string[]): Promise<void>;
   /** Stops the server (fast shutdown) and removes its files. */
   stop(): Promise<void>;
 }
 
-const defaultRules = ['local all all trust', 'host all all 0.0.0.0/0 scram-sha-256', 'host all all ::/0 scram-sha-256'];
+const defaultRules = [
+  'local all all trust',
+  'host all all 0.0.0.0/0 scram-sha-256',
+  'host all all ::/0 scram-sha-256',
+];
 
 /**
  * Starts a throwaway PostgreSQL cluster: initdb into a temp folder, settings
@@ -69,14 +89,33 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresC
   await mkdir(socketDir, { mode: 0o755 });
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   for (const path of [dir, socketDir, passwordFile]) await giveToServerUser(user, path);
-  await runCommand(...asServerUser(user, binaries.initdb, [
-    '-D', dataDir, '-U', 'postgres', `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256',
-    '--no-sync', '--encoding=UTF8', '--locale=C', '--no-instructions',
-  ]));
+  await runCommand(
+    ...asServerUser(user, binaries.initdb, [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      `--pwfile=${passwordFile}`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--no-sync',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-instructions',
+    ]),
+  );
 
   const port = await options.place.allocatePort(5432);
-  const tls: { caPath?: string; certPath?: string; keyPath?: string } = options.tls ? await prepareTls(dir, options, user) : {};
-  await writeSettings(dataDir, { port, socketDir, listen: options.place.listenAddress, ...tls, extra: options.settings ?? {} });
+  const tls: { caPath?: string; certPath?: string; keyPath?: string } = options.tls
+    ? await prepareTls(dir, options, user)
+    : {};
+  await writeSettings(dataDir, {
+    port,
+    socketDir,
+    listen: options.place.listenAddress,
+    ...tls,
+    extra: options.settings ?? {},
+  });
   await writeFile(join(dataDir, 'pg_hba.conf'), `${defaultRules.join('\n')}\n`);
 
   const server = await startServerProcess({
@@ -85,21 +124,46 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresC
     logPath,
     isReady: () => canConnect(socketDir, port),
   });
-  return describeCluster({ options, server, dir, dataDir, socketDir, logPath, port, password, caPath: tls.caPath });
+  return describeCluster({
+    options,
+    server,
+    dir,
+    dataDir,
+    socketDir,
+    logPath,
+    port,
+    password,
+    caPath: tls.caPath,
+  });
 }
 
-async function prepareTls(dir: string, options: PostgresOptions, user: Awaited<ReturnType<typeof findServerUser>>) {
+async function prepareTls(
+  dir: string,
+  options: PostgresOptions,
+  user: Awaited<ReturnType<typeof findServerUser>>,
+) {
   const names = [...options.network.addressesOf(options.place), '127.0.0.1', 'localhost'];
   const certificates = await generateServerCertificates(dir, [...new Set(names)]);
   await chmod(certificates.keyPath, 0o600);
   await giveToServerUser(user, certificates.keyPath);
   await giveToServerUser(user, certificates.certPath);
-  return { caPath: certificates.caPath, certPath: certificates.certPath, keyPath: certificates.keyPath };
+  return {
+    caPath: certificates.caPath,
+    certPath: certificates.certPath,
+    keyPath: certificates.keyPath,
+  };
 }
 
 async function writeSettings(
   dataDir: string,
-  settings: { port: number; socketDir: string; listen: string; certPath?: string; keyPath?: string; extra: Record<string, string | number> },
+  settings: {
+    port: number;
+    socketDir: string;
+    listen: string;
+    certPath?: string;
+    keyPath?: string;
+    extra: Record<string, string | number>;
+  },
 ): Promise<void> {
   const values: Record<string, string | number> = {
     listen_addresses: settings.listen,
@@ -115,10 +179,14 @@ async function writeSettings(
     logging_collector: 'off',
     log_connections: 'on',
     log_disconnections: 'on',
-    ...(settings.certPath === undefined ? {} : { ssl: 'on', ssl_cert_file: settings.certPath, ssl_key_file: settings.keyPath! }),
+    ...(settings.certPath === undefined
+      ? {}
+      : { ssl: 'on', ssl_cert_file: settings.certPath, ssl_key_file: settings.keyPath! }),
     ...settings.extra,
   };
-  const lines = Object.entries(values).map(([name, value]) => `${name} = ${typeof value === 'number' ? value : `'${value}'`}`);
+  const lines = Object.entries(values).map(
+    ([name, value]) => `${name} = ${typeof value === 'number' ? value : `'${value}'`}`,
+  );
   await writeFile(join(dataDir, 'postgresql.auto.conf'), `${lines.join('\n')}\n`);
 }
 
@@ -152,7 +220,11 @@ function describeCluster(parts: {
     await client.connect();
     return client;
   };
-  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres') => {
+  const query = async <R extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+    database = 'postgres',
+  ) => {
     const client = await connectAsSuperuser(database);
     try {
       return await client.query<R>(sql, params);
@@ -173,16 +245,26 @@ function describeCluster(parts: {
     query,
     connectAsSuperuser,
     async createRole(name, roleOptions = {}) {
-      const attributes = [roleOptions.login === false ? 'NOLOGIN' : 'LOGIN', roleOptions.superuser ? 'SUPERUSER' : ''];
-      const password = roleOptions.password === undefined ? '' : ` PASSWORD '${roleOptions.password.replace(/'/g, "''")}'`;
+      const attributes = [
+        roleOptions.login === false ? 'NOLOGIN' : 'LOGIN',
+        roleOptions.superuser ? 'SUPERUSER' : '',
+      ];
+      const password =
+        roleOptions.password === undefined
+          ? ''
+          : ` PASSWORD '${roleOptions.password.replace(/'/g, "''")}'`;
       await query(`CREATE ROLE ${quote(name)} ${attributes.join(' ')}${password}`);
     },
     async createDatabase(name, databaseOptions = {}) {
-      const owner = databaseOptions.owner === undefined ? '' : ` OWNER ${quote(databaseOptions.owner)}`;
+      const owner =
+        databaseOptions.owner === undefined ? '' : ` OWNER ${quote(databaseOptions.owner)}`;
       await query(`CREATE DATABASE ${quote(name)}${owner}`);
     },
     async setHbaRules(lines) {
-      await writeFile(join(parts.dataDir, 'pg_hba.conf'), `${[...lines, ...defaultRules].join('\n')}\n`);
+      await writeFile(
+        join(parts.dataDir, 'pg_hba.conf'),
+        `${[...lines, ...defaultRules].join('\n')}\n`,
+      );
       // The postmaster rereads pg_hba.conf when it handles SIGHUP, a moment
       // after pg_reload_conf returns; wait until the log says so.
       const reloads = await countReloads(parts.logPath);

@@ -23,9 +23,17 @@ export interface RunCommandOptions {
  * with an error that shows the command line and what it printed, so that a
  * failing setup step explains itself in the test report.
  */
-export function runCommand(command: string, args: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: RunCommandOptions = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -39,7 +47,13 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       clearTimeout(timer);
       const result = { stdout, stderr, code: code ?? (signal ? 128 : 1) };
       if (result.code === 0 || options.allowFailure) resolve(result);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}:\n${stderr}${stdout}`));
+      else {
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} exited with ${code ?? signal}:\n${stderr}${stdout}`,
+          ),
+        );
+      }
     });
     if (child.stdin !== null) {
       // A command that exits without reading its input must not crash us.
@@ -51,6 +65,8 @@ export function runCommand(command: string, args: readonly string[], options: Ru
 
 /** Whether a program can be found on PATH (or at the absolute path given). */
 export async function hasCommand(command: string): Promise<boolean> {
-  const result = await runCommand('sh', ['-c', 'command -v "$1"', 'sh', command], { allowFailure: true });
+  const result = await runCommand('sh', ['-c', 'command -v "$1"', 'sh', command], {
+    allowFailure: true,
+  });
   return result.code === 0;
 }

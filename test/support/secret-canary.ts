@@ -29,8 +29,15 @@ export function renderErrorForUser(error: unknown): string {
 export function findSecrets(text: string, secrets: readonly string[]): string[] {
   const found: string[] = [];
   for (const secret of secrets) {
-    const pieces = [secret, ...secret.split(/\r?\n/).filter((line) => line.trim().length >= 16 && !/^-----/.test(line.trim()))];
-    if (pieces.some((piece) => text.includes(piece.trim()))) found.push(secret.length > 24 ? `${secret.slice(0, 12)}...` : secret);
+    const pieces = [
+      secret,
+      ...secret
+        .split(/\r?\n/)
+        .filter((line) => line.trim().length >= 16 && !/^-----/.test(line.trim())),
+    ];
+    if (pieces.some((piece) => text.includes(piece.trim()))) {
+      found.push(secret.length > 24 ? `${secret.slice(0, 12)}...` : secret);
+    }
   }
   return found;
 }

@@ -32,7 +32,10 @@ export interface StartServerOptions {
 export async function startServerProcess(options: StartServerOptions): Promise<ServerProcess> {
   const [command, args] = options.command;
   const log = openSync(options.logPath, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', log, log], env: options.env ?? process.env });
+  const child = spawn(command, args, {
+    stdio: ['ignore', log, log],
+    env: options.env ?? process.env,
+  });
   closeSync(log);
   let exited = false;
   const exit = new Promise<void>((resolve) => {
@@ -52,7 +55,9 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       const output = await readFile(options.logPath, 'utf8').catch(() => '');
-      throw new Error(`${options.name} ${exited ? 'exited' : 'did not become ready'} (${command} ${args.join(' ')}):\n${output.slice(-4000)}`);
+      throw new Error(
+        `${options.name} ${exited ? 'exited' : 'did not become ready'} (${command} ${args.join(' ')}):\n${output.slice(-4000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 30));
   }

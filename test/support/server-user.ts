@@ -29,15 +29,34 @@ async function lookUpServerUser(): Promise<ServerUser> {
   const gid = process.getgid?.() ?? 0;
   if (uid !== 0) return { name: 'current', uid, gid, isOther: false };
   const id = await runCommand('id', ['-u', 'postgres'], { allowFailure: true });
-  if (id.code !== 0) throw new Error('running as root, and there is no postgres OS user to run PostgreSQL as; install postgresql or run the tests as another user');
+  if (id.code !== 0) {
+    throw new Error(
+      'running as root, and there is no postgres OS user to run PostgreSQL as; install postgresql or run the tests as another user',
+    );
+  }
   const group = await runCommand('id', ['-g', 'postgres']);
-  return { name: 'postgres', uid: Number(id.stdout.trim()), gid: Number(group.stdout.trim()), isOther: true };
+  return {
+    name: 'postgres',
+    uid: Number(id.stdout.trim()),
+    gid: Number(group.stdout.trim()),
+    isOther: true,
+  };
 }
 
-/** The command and arguments that run a program as the server user (setpriv execs it, keeping the pid). */
-export function asServerUser(user: ServerUser, command: string, args: readonly string[]): [string, string[]] {
+/**
+ * The command and arguments that run a program as the server user (setpriv
+ * execs it, keeping the pid).
+ */
+export function asServerUser(
+  user: ServerUser,
+  command: string,
+  args: readonly string[],
+): [string, string[]] {
   if (!user.isOther) return [command, [...args]];
-  return ['setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', command, ...args]];
+  return [
+    'setpriv',
+    [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', command, ...args],
+  ];
 }
 
 /** Gives a file or folder to the server user. */

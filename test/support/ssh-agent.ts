@@ -20,7 +20,11 @@ export async function startSshAgent(dir: string): Promise<SshAgent> {
     name: 'ssh-agent',
     command: ['ssh-agent', ['-D', '-a', socketPath]],
     logPath: join(dir, 'ssh-agent.log'),
-    isReady: () => access(socketPath).then(() => true, () => false),
+    isReady: () =>
+      access(socketPath).then(
+        () => true,
+        () => false,
+      ),
   });
   return {
     socketPath,
@@ -30,7 +34,10 @@ export async function startSshAgent(dir: string): Promise<SshAgent> {
         // ssh-add reads a passphrase from a terminal or from SSH_ASKPASS; the
         // tests have no terminal.
         const askpass = join(dir, `askpass-${Date.now()}`);
-        await writeFile(askpass, `#!/bin/sh\nprintf '%s\\n' '${key.passphrase.replace(/'/g, `'\\''`)}'\n`);
+        await writeFile(
+          askpass,
+          `#!/bin/sh\nprintf '%s\\n' '${key.passphrase.replace(/'/g, `'\\''`)}'\n`,
+        );
         await chmod(askpass, 0o700);
         Object.assign(env, { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: 'none' });
       }

@@ -64,8 +64,12 @@ export async function startSshd(options: SshdOptions): Promise<SshdBastion> {
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
 
   const hostKeys: SshKey[] = [];
-  for (const type of options.hostKeyTypes ?? ['ed25519']) hostKeys.push(await generateKey(dir, { type, name: `ssh_host_${type}_key` }));
-  await writeFile(authorizedKeys, options.authorizedKeys.map((line) => `${line}\n`).join(''), { mode: 0o600 });
+  for (const type of options.hostKeyTypes ?? ['ed25519']) {
+    hostKeys.push(await generateKey(dir, { type, name: `ssh_host_${type}_key` }));
+  }
+  await writeFile(authorizedKeys, options.authorizedKeys.map((line) => `${line}\n`).join(''), {
+    mode: 0o600,
+  });
   const port = await options.place.allocatePort(options.port ?? 22);
   await writeFile(configPath, await renderConfig(options, { dir, port, authorizedKeys, hostKeys }));
 
@@ -73,9 +77,11 @@ export async function startSshd(options: SshdOptions): Promise<SshdBastion> {
     name: 'sshd',
     command: options.place.wrap('/usr/sbin/sshd', ['-D', '-f', configPath, '-E', logPath]),
     logPath: join(dir, 'sshd.out'),
-    isReady: async () => (await readFile(logPath, 'utf8').catch(() => '')).includes('Server listening on'),
+    isReady: async () =>
+      (await readFile(logPath, 'utf8').catch(() => '')).includes('Server listening on'),
   });
-  const countLines = async (pattern: RegExp): Promise<number> => ((await readFile(logPath, 'utf8')).match(pattern) ?? []).length;
+  const countLines = async (pattern: RegExp): Promise<number> =>
+    ((await readFile(logPath, 'utf8')).match(pattern) ?? []).length;
 
   return {
     place: options.place,
@@ -85,7 +91,8 @@ export async function startSshd(options: SshdOptions): Promise<SshdBastion> {
     hostKeys,
     hostFor: (seenFrom) => options.network.addressOf(options.place, seenFrom),
     hostKey(type) {
-      const key = type === undefined ? hostKeys[0] : hostKeys.find((candidate) => candidate.type === type);
+      const key =
+        type === undefined ? hostKeys[0] : hostKeys.find((candidate) => candidate.type === type);
       if (key === undefined) throw new Error(`this sshd serves no ${type} host key`);
       return key;
     },
@@ -106,7 +113,9 @@ async function renderConfig(
 ): Promise<string> {
   const lines = [
     `Port ${files.port}`,
-    ...(options.place.listenAddress === '*' ? [] : [`ListenAddress ${options.place.listenAddress}`]),
+    ...(options.place.listenAddress === '*'
+      ? []
+      : [`ListenAddress ${options.place.listenAddress}`]),
     ...files.hostKeys.map((key) => `HostKey ${key.path}`),
     `PidFile ${join(files.dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${files.authorizedKeys}`,

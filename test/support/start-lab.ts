@@ -54,7 +54,9 @@ export interface Lab {
  *   });
  */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
-  const network = await createTestNetwork(options.isolated === undefined ? {} : { isolated: options.isolated });
+  const network = await createTestNetwork(
+    options.isolated === undefined ? {} : { isolated: options.isolated },
+  );
   const dir = await createTempDir('lab');
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -65,8 +67,18 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
     const clientKey = await generateKey(dir, { type: 'ed25519', name: 'lab-client' });
     const [sshdStart, postgresStart] = await Promise.allSettled([
-      startSshd({ place: bastionPlace, network, authorizedKeys: [clientKey.publicKey], ...options.sshd }),
-      startPostgres({ place: databasePlace, network, tls: options.tls ?? false, ...options.postgres }),
+      startSshd({
+        place: bastionPlace,
+        network,
+        authorizedKeys: [clientKey.publicKey],
+        ...options.sshd,
+      }),
+      startPostgres({
+        place: databasePlace,
+        network,
+        tls: options.tls ?? false,
+        ...options.postgres,
+      }),
     ]);
     if (sshdStart.status === 'fulfilled') stops.push(() => sshdStart.value.stop());
     if (postgresStart.status === 'fulfilled') stops.push(() => postgresStart.value.stop());
@@ -92,7 +104,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   }
 }
 
-async function stopAll(stops: Array<() => Promise<void>>, network: TestNetwork, dir: string): Promise<void> {
+async function stopAll(
+  stops: Array<() => Promise<void>>,
+  network: TestNetwork,
+  dir: string,
+): Promise<void> {
   await Promise.allSettled(stops.map((stop) => stop()));
   try {
     await network.destroy();

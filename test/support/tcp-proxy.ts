@@ -16,7 +16,10 @@ export interface TcpProxyOptions {
   mode?: ProxyMode;
 }
 
-/** A TCP proxy of our own on 127.0.0.1, standing in for network conditions this kernel cannot make (no tc netem). */
+/**
+ * A TCP proxy of our own on 127.0.0.1, standing in for network conditions this
+ * kernel cannot make (no tc netem).
+ */
 export interface TcpProxy {
   readonly host: string;
   readonly port: number;
@@ -77,7 +80,11 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
 
 // Chunks leave in arrival order, each `delay` after it arrived; one timer at a
 // time drains the queue. An end or reset follows the last chunk.
-function relay(from: Socket, to: Socket, behaviour: { delay: () => number; isDropping: () => boolean }): void {
+function relay(
+  from: Socket,
+  to: Socket,
+  behaviour: { delay: () => number; isDropping: () => boolean },
+): void {
   const queue: Array<{ due: number; chunk: Buffer | null }> = [];
   let timer: NodeJS.Timeout | undefined;
 

@@ -1,6 +1,12 @@
 import { createServer } from 'node:net';
 import { onProcessExit } from './exit-cleanup.ts';
-import { claimNetworkSlot, releaseNetworkSlot, removeSlotLeftovers, routeTestRangeNowhere, type NetworkSlot } from './network-slot.ts';
+import {
+  claimNetworkSlot,
+  releaseNetworkSlot,
+  removeSlotLeftovers,
+  routeTestRangeNowhere,
+  type NetworkSlot,
+} from './network-slot.ts';
 import { hasCommand, runCommand } from './run-command.ts';
 
 /**
@@ -16,7 +22,10 @@ export interface Place {
   readonly listenAddress: string;
   /** The command and arguments that run `command` inside this place. */
   wrap(command: string, args: readonly string[]): [string, string[]];
-  /** A port free in this place: `preferred` (or the next free one) in a namespace, a random free one on the host. */
+  /**
+   * A port free in this place: `preferred` (or the next free one) in a
+   * namespace, a random free one on the host.
+   */
   allocatePort(preferred: number): Promise<number>;
 }
 
@@ -37,7 +46,10 @@ export interface TestNetwork {
   addPlace(role: string): Promise<Place>;
   /** Joins two places with a point-to-point link of their own /30. */
   link(a: Place, b: Place): Promise<void>;
-  /** The address of `place` as `seenFrom` reaches it: they must be linked, or the same place (127.0.0.1). */
+  /**
+   * The address of `place` as `seenFrom` reaches it: they must be linked, or
+   * the same place (127.0.0.1).
+   */
   addressOf(place: Place, seenFrom: Place): string;
   /** Every address `place` has, for certificates. */
   addressesOf(place: Place): string[];
@@ -62,7 +74,9 @@ export interface TestNetwork {
  * loopback (to check that the tests still pass where namespaces are not
  * available).
  */
-export async function createTestNetwork(options: { isolated?: boolean } = {}): Promise<TestNetwork> {
+export async function createTestNetwork(
+  options: { isolated?: boolean } = {},
+): Promise<TestNetwork> {
   const canIsolate = process.getuid?.() === 0 && (await hasCommand('ip'));
   const wanted = options.isolated ?? process.env.PGDEST_TEST_NETWORK !== 'loopback';
   if (!wanted || !canIsolate) return createLoopbackNetwork();
@@ -108,11 +122,18 @@ function createNamespaceNetwork(slot: NetworkSlot): TestNetwork {
       const index = links.length;
       if (index >= maxLinks) throw new Error('too many links in one test network');
       const [nameA, nameB] = [`${slot.linkPrefix}${index}a`, `${slot.linkPrefix}${index}b`];
-      const [addressA, addressB] = [`${slot.subnet}.${index * 4 + 1}`, `${slot.subnet}.${index * 4 + 2}`];
+      const [addressA, addressB] = [
+        `${slot.subnet}.${index * 4 + 1}`,
+        `${slot.subnet}.${index * 4 + 2}`,
+      ];
       const inA = a.namespace === undefined ? [] : ['netns', a.namespace];
       const inB = b.namespace === undefined ? [] : ['netns', b.namespace];
-      await runCommand('ip', ['link', 'add', nameA, ...inA, 'type', 'veth', 'peer', 'name', nameB, ...inB]);
-      for (const [place, name, address] of [[a, nameA, addressA], [b, nameB, addressB]] as const) {
+      const ends = [nameA, ...inA, 'type', 'veth', 'peer', 'name', nameB, ...inB];
+      await runCommand('ip', ['link', 'add', ...ends]);
+      for (const [place, name, address] of [
+        [a, nameA, addressA],
+        [b, nameB, addressB],
+      ] as const) {
         const scope = place.namespace === undefined ? [] : ['-n', place.namespace];
         await runCommand('ip', [...scope, 'addr', 'add', `${address}/30`, 'dev', name]);
         await runCommand('ip', [...scope, 'link', 'set', name, 'up']);
@@ -127,7 +148,10 @@ function createNamespaceNetwork(slot: NetworkSlot): TestNetwork {
       return link.a === place ? link.addressA : link.addressB;
     },
     addressesOf(place) {
-      return links.flatMap((link) => [...(link.a === place ? [link.addressA] : []), ...(link.b === place ? [link.addressB] : [])]);
+      return links.flatMap((link) => [
+        ...(link.a === place ? [link.addressA] : []),
+        ...(link.b === place ? [link.addressB] : []),
+      ]);
     },
     async addSilentAddress(seenFrom, via) {
       const gateway = this.addressOf(via, seenFrom);
@@ -171,7 +195,9 @@ function createPlace(role: string, namespace: string | undefined): Place {
     namespace,
     listenAddress: namespace === undefined ? '127.0.0.1' : '*',
     wrap(command, args) {
-      return namespace === undefined ? [command, [...args]] : ['ip', ['netns', 'exec', namespace, command, ...args]];
+      return namespace === undefined
+        ? [command, [...args]]
+        : ['ip', ['netns', 'exec', namespace, command, ...args]];
     },
     async allocatePort(preferred) {
       if (namespace === undefined) return findFreeLoopbackPort();
@@ -190,7 +216,11 @@ export function findFreeLoopbackPort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -15,7 +15,10 @@ export interface TestCertificates {
  * Makes a CA and a server certificate naming each of `names` (IP addresses and
  * DNS names) with openssl, using P-256 keys because they are quick to make.
  */
-export async function generateServerCertificates(dir: string, names: readonly string[]): Promise<TestCertificates> {
+export async function generateServerCertificates(
+  dir: string,
+  names: readonly string[],
+): Promise<TestCertificates> {
   const caKey = join(dir, 'ca.key');
   const caPath = join(dir, 'ca.crt');
   const keyPath = join(dir, 'server.key');
@@ -24,10 +27,19 @@ export async function generateServerCertificates(dir: string, names: readonly st
   const extensions = join(dir, 'server.ext');
   const curve = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-  await runCommand('openssl', ['req', '-x509', ...curve, '-keyout', caKey, '-out', caPath, '-days', '2', '-subj', '/CN=pgdest test CA']);
-  await runCommand('openssl', ['req', ...curve, '-keyout', keyPath, '-out', csr, '-subj', `/CN=${names[0] ?? 'localhost'}`]);
+  const days = ['-days', '2'];
+  const caFiles = ['-keyout', caKey, '-out', caPath, '-subj', '/CN=pgdest test CA'];
+  await runCommand('openssl', ['req', '-x509', ...curve, ...days, ...caFiles]);
+
+  const subject = `/CN=${names[0] ?? 'localhost'}`;
+  await runCommand('openssl', ['req', ...curve, '-keyout', keyPath, '-out', csr, '-subj', subject]);
+
   const alternatives = names.map((name) => (isIP(name) ? `IP:${name}` : `DNS:${name}`)).join(',');
-  await writeFile(extensions, `subjectAltName=${alternatives}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
-  await runCommand('openssl', ['x509', '-req', '-in', csr, '-CA', caPath, '-CAkey', caKey, '-CAcreateserial', '-out', certPath, '-days', '2', '-extfile', extensions]);
+  const usage =
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth';
+  await writeFile(extensions, `subjectAltName=${alternatives}\n${usage}\n`);
+  const signer = ['-CA', caPath, '-CAkey', caKey, '-CAcreateserial'];
+  const signed = ['-in', csr, '-out', certPath, '-extfile', extensions];
+  await runCommand('openssl', ['x509', '-req', ...signer, ...signed, ...days]);
   return { caPath, certPath, keyPath };
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Bastion } from '../../../src/config/model.ts';
-import { describeConnectFailure, describeConnectTimeout } from '../../../src/tunnel/describe-connect-failure.ts';
+import {
+  describeConnectFailure,
+  describeConnectTimeout,
+} from '../../../src/tunnel/describe-connect-failure.ts';
 import { secretOf, testSource } from '../../support/model-fixtures.ts';
 
 /*
@@ -32,21 +35,35 @@ describe('describeConnectFailure', () => {
     const error = describeConnectFailure(bastion, socketError('ENOTFOUND'), auth);
 
     expect(error.reason).toBe('bastion-unreachable');
-    expect(error.diagnostic.summary).toBe('Cannot resolve the address of bastion "main" (tunnel@bastion.example.com:22)');
+    expect(error.diagnostic.summary).toBe(
+      'Cannot resolve the address of bastion "main" (tunnel@bastion.example.com:22)',
+    );
     expect(error.diagnostic.hint).toContain('getent hosts bastion.example.com');
     expect(error.hop).toBe('tunnel@bastion.example.com:22');
   });
 
   it('names the outer bastion of a chain in the detail', () => {
-    const error = describeConnectFailure({ ...bastion, name: 'inner', via: 'outer' }, socketError('ECONNRESET'), auth);
+    const error = describeConnectFailure(
+      { ...bastion, name: 'inner', via: 'outer' },
+      socketError('ECONNRESET'),
+      auth,
+    );
 
-    expect(error.diagnostic.detail).toContain('bastion "inner" (tunnel@bastion.example.com:22, reached through bastion "outer")');
+    expect(error.diagnostic.detail).toContain(
+      'bastion "inner" (tunnel@bastion.example.com:22, reached through bastion "outer")',
+    );
   });
 
   it('describes a server that closed the connection before its greeting', () => {
-    const error = describeConnectFailure(bastion, Object.assign(new Error('Connection lost before handshake'), { level: 'protocol' }), auth);
+    const error = describeConnectFailure(
+      bastion,
+      Object.assign(new Error('Connection lost before handshake'), { level: 'protocol' }),
+      auth,
+    );
 
-    expect(error.diagnostic.summary).toBe('Bastion "main" (tunnel@bastion.example.com:22) closed the connection before the SSH handshake');
+    expect(error.diagnostic.summary).toBe(
+      'Bastion "main" (tunnel@bastion.example.com:22) closed the connection before the SSH handshake',
+    );
     expect(error.diagnostic.detail).toContain('MaxStartups');
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HostKeyCheck } from '../../../src/config/model.ts';
 import { algorithmsForKeyType, fingerprintOf, readHostKey } from '../../../src/tunnel/host-key.ts';
-import { judgeHostKey, knownKeyTypes, type HostKeyPolicy } from '../../../src/tunnel/judge-host-key.ts';
+import {
+  judgeHostKey,
+  knownKeyTypes,
+  type HostKeyPolicy,
+} from '../../../src/tunnel/judge-host-key.ts';
 import { parseKnownHosts } from '../../../src/tunnel/known-hosts.ts';
 
 /** A wire blob for a key of a type: an SSH string of the type, then some bytes. */
@@ -28,25 +32,38 @@ function policy(lines: string[], overrides: Partial<HostKeyPolicy> = {}): HostKe
   };
 }
 
-const line = (key: typeof presented, hosts = 'bastion.example.com') => `${hosts} ${key.type} ${key.base64}`;
+const line = (key: typeof presented, hosts = 'bastion.example.com') =>
+  `${hosts} ${key.type} ${key.base64}`;
 
 describe('judgeHostKey', () => {
   it('trusts a key matching the pin', () => {
-    expect(judgeHostKey(presented, policy([], { pin: presented.fingerprint }))).toEqual({ kind: 'trusted', by: 'pin' });
+    expect(judgeHostKey(presented, policy([], { pin: presented.fingerprint }))).toEqual({
+      kind: 'trusted',
+      by: 'pin',
+    });
   });
 
   it('trusts a pin written with base64 padding', () => {
-    expect(judgeHostKey(presented, policy([], { pin: `${presented.fingerprint}=` })).kind).toBe('trusted');
+    expect(judgeHostKey(presented, policy([], { pin: `${presented.fingerprint}=` })).kind).toBe(
+      'trusted',
+    );
   });
 
   it('refuses a key that differs from the pin, even when known_hosts lists it', () => {
     const verdict = judgeHostKey(presented, policy([line(presented)], { pin: other.fingerprint }));
 
-    expect(verdict).toEqual({ kind: 'refused', problem: 'changed', expected: [{ type: 'ssh-ed25519', fingerprint: other.fingerprint, origin: 'host_key' }] });
+    expect(verdict).toEqual({
+      kind: 'refused',
+      problem: 'changed',
+      expected: [{ type: 'ssh-ed25519', fingerprint: other.fingerprint, origin: 'host_key' }],
+    });
   });
 
   it('trusts a key listed in known_hosts for the host', () => {
-    expect(judgeHostKey(presented, policy([line(other, 'elsewhere'), line(presented)]))).toEqual({ kind: 'trusted', by: 'known-hosts' });
+    expect(judgeHostKey(presented, policy([line(other, 'elsewhere'), line(presented)]))).toEqual({
+      kind: 'trusted',
+      by: 'known-hosts',
+    });
   });
 
   it('calls a key changed when known_hosts has another key of its type, naming file and line', () => {
@@ -55,7 +72,13 @@ describe('judgeHostKey', () => {
     expect(verdict).toEqual({
       kind: 'refused',
       problem: 'changed',
-      expected: [{ type: 'ssh-ed25519', fingerprint: other.fingerprint, origin: '/home/me/.ssh/known_hosts:2' }],
+      expected: [
+        {
+          type: 'ssh-ed25519',
+          fingerprint: other.fingerprint,
+          origin: '/home/me/.ssh/known_hosts:2',
+        },
+      ],
     });
   });
 
@@ -81,20 +104,38 @@ describe('judgeHostKey', () => {
     expect(judgeHostKey(presented, policy([line(other)], { check })).kind).toBe(kind);
   });
 
-  it.each<HostKeyCheck>(['strict', 'accept-new', 'off'])('with %s refuses a revoked key, pinned or not', (check) => {
-    const verdict = judgeHostKey(presented, policy([`@revoked * ${presented.type} ${presented.base64}`, line(presented)], { check, pin: presented.fingerprint }));
+  it.each<HostKeyCheck>(['strict', 'accept-new', 'off'])(
+    'with %s refuses a revoked key, pinned or not',
+    (check) => {
+      const verdict = judgeHostKey(
+        presented,
+        policy([`@revoked * ${presented.type} ${presented.base64}`, line(presented)], {
+          check,
+          pin: presented.fingerprint,
+        }),
+      );
 
-    expect(verdict).toEqual({ kind: 'refused', problem: 'revoked', expected: [] });
-  });
+      expect(verdict).toEqual({ kind: 'refused', problem: 'revoked', expected: [] });
+    },
+  );
 
   it('ignores @cert-authority lines', () => {
-    expect(judgeHostKey(presented, policy([`@cert-authority bastion.example.com ${presented.type} ${presented.base64}`])).kind).toBe('refused');
+    expect(
+      judgeHostKey(
+        presented,
+        policy([`@cert-authority bastion.example.com ${presented.type} ${presented.base64}`]),
+      ).kind,
+    ).toBe('refused');
   });
 });
 
 describe('knownKeyTypes', () => {
   it('lists the key types known_hosts holds for the host and port', () => {
-    const lines = [line(rsa), line(presented, 'elsewhere'), line(other, '[bastion.example.com]:2222')];
+    const lines = [
+      line(rsa),
+      line(presented, 'elsewhere'),
+      line(other, '[bastion.example.com]:2222'),
+    ];
 
     expect(knownKeyTypes(policy(lines))).toEqual(['ssh-rsa']);
   });
@@ -110,6 +151,8 @@ describe('algorithmsForKeyType', () => {
 
 describe('fingerprintOf', () => {
   it('is SHA256: and unpadded base64, as ssh-keygen prints it', () => {
-    expect(fingerprintOf(Buffer.from('abc'))).toBe('SHA256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0');
+    expect(fingerprintOf(Buffer.from('abc'))).toBe(
+      'SHA256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0',
+    );
   });
 });

@@ -1,6 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { formatKnownHost, knownHostsName, matchesHost, matchesWildcard, parseKnownHosts } from '../../../src/tunnel/known-hosts.ts';
+import {
+  formatKnownHost,
+  knownHostsName,
+  matchesHost,
+  matchesWildcard,
+  parseKnownHosts,
+} from '../../../src/tunnel/known-hosts.ts';
 
 const key = 'AAAAC3NzaC1lZDI1NTE5AAAAIOTkI1l4tE8P4s1i1b6cK3zL2n8g5Jmq2v1xq0pQ9a1b';
 
@@ -15,19 +21,36 @@ function entry(hosts: string) {
 
 describe('parseKnownHosts', () => {
   it('reads key lines with their line numbers and skips comments and blank lines', () => {
-    const entries = parseKnownHosts(`# a comment\n\nbastion.example.com ssh-ed25519 ${key} admin@laptop\n`);
+    const entries = parseKnownHosts(
+      `# a comment\n\nbastion.example.com ssh-ed25519 ${key} admin@laptop\n`,
+    );
 
-    expect(entries).toEqual([{ marker: undefined, hosts: 'bastion.example.com', type: 'ssh-ed25519', base64: key, line: 3 }]);
+    expect(entries).toEqual([
+      {
+        marker: undefined,
+        hosts: 'bastion.example.com',
+        type: 'ssh-ed25519',
+        base64: key,
+        line: 3,
+      },
+    ]);
   });
 
   it('reads @revoked and @cert-authority markers', () => {
-    const entries = parseKnownHosts(`@revoked * ssh-ed25519 ${key}\n@cert-authority *.example.com ssh-ed25519 ${key}`);
+    const entries = parseKnownHosts(
+      `@revoked * ssh-ed25519 ${key}\n@cert-authority *.example.com ssh-ed25519 ${key}`,
+    );
 
-    expect(entries.map((e) => [e.marker, e.hosts])).toEqual([['revoked', '*'], ['cert-authority', '*.example.com']]);
+    expect(entries.map((e) => [e.marker, e.hosts])).toEqual([
+      ['revoked', '*'],
+      ['cert-authority', '*.example.com'],
+    ]);
   });
 
   it('skips lines with too few fields and unknown markers', () => {
-    expect(parseKnownHosts(`bastion.example.com ssh-ed25519\n@unknown host ssh-ed25519 ${key}`)).toEqual([]);
+    expect(
+      parseKnownHosts(`bastion.example.com ssh-ed25519\n@unknown host ssh-ed25519 ${key}`),
+    ).toEqual([]);
   });
 });
 
@@ -36,13 +59,37 @@ describe('matchesHost', () => {
     ['a plain name on port 22', 'bastion.example.com', 'bastion.example.com', 22, true],
     ['a plain name in another case', 'Bastion.Example.com', 'bastion.example.COM', 22, true],
     ['a plain name on another port', 'bastion.example.com', 'bastion.example.com', 2222, false],
-    ['a [host]:port entry on its port', '[bastion.example.com]:2222', 'bastion.example.com', 2222, true],
-    ['a [host]:port entry on port 22', '[bastion.example.com]:2222', 'bastion.example.com', 22, false],
+    [
+      'a [host]:port entry on its port',
+      '[bastion.example.com]:2222',
+      'bastion.example.com',
+      2222,
+      true,
+    ],
+    [
+      'a [host]:port entry on port 22',
+      '[bastion.example.com]:2222',
+      'bastion.example.com',
+      22,
+      false,
+    ],
     ['one name of a comma list', 'other.example.com,10.0.0.5', '10.0.0.5', 22, true],
     ['a wildcard pattern', '*.example.com', 'bastion.example.com', 22, true],
     ['a single-character wildcard', '10.0.0.?', '10.0.0.5', 22, true],
-    ['a negated pattern that matches', '*.example.com,!bastion.example.com', 'bastion.example.com', 22, false],
-    ['a negated pattern that does not match', '*.example.com,!other.example.com', 'bastion.example.com', 22, true],
+    [
+      'a negated pattern that matches',
+      '*.example.com,!bastion.example.com',
+      'bastion.example.com',
+      22,
+      false,
+    ],
+    [
+      'a negated pattern that does not match',
+      '*.example.com,!other.example.com',
+      'bastion.example.com',
+      22,
+      true,
+    ],
   ])('matches %s: %s for %s:%i is %s', (_, hosts, host, port, expected) => {
     expect(matchesHost(entry(hosts), host, port)).toBe(expected);
   });
@@ -70,8 +117,12 @@ describe('matchesWildcard', () => {
 
 describe('formatKnownHost', () => {
   it('writes the bare host on port 22 and [host]:port elsewhere, as ssh does', () => {
-    expect(formatKnownHost('Bastion.example.com', 22, 'ssh-ed25519', key)).toBe(`bastion.example.com ssh-ed25519 ${key}`);
-    expect(formatKnownHost('10.0.0.5', 2222, 'ssh-ed25519', key)).toBe(`[10.0.0.5]:2222 ssh-ed25519 ${key}`);
+    expect(formatKnownHost('Bastion.example.com', 22, 'ssh-ed25519', key)).toBe(
+      `bastion.example.com ssh-ed25519 ${key}`,
+    );
+    expect(formatKnownHost('10.0.0.5', 2222, 'ssh-ed25519', key)).toBe(
+      `[10.0.0.5]:2222 ssh-ed25519 ${key}`,
+    );
     expect(knownHostsName('10.0.0.5', 2222)).toBe('[10.0.0.5]:2222');
   });
 });

@@ -2,11 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/config/secret.ts';
 import { collectSecretTexts, scrubError, scrubText } from '../../../src/tunnel/scrub-secrets.ts';
 
-const key = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ', 'AAAAMwAAAAtzc2gtZWQyNTUxOQAAACBexample', '-----END OPENSSH PRIVATE KEY-----'].join('\n');
+const key = [
+  '-----BEGIN OPENSSH PRIVATE KEY-----',
+  'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ',
+  'AAAAMwAAAAtzc2gtZWQyNTUxOQAAACBexample',
+  '-----END OPENSSH PRIVATE KEY-----',
+].join('\n');
 
 describe('collectSecretTexts', () => {
   it('gives each available value and the long lines of multi-line values, longest first', () => {
-    const texts = collectSecretTexts([new Secret('env:KEY', key), new Secret('env:PW', 'hunter2'), undefined, new Secret('env:GONE', undefined, 'unset')]);
+    const texts = collectSecretTexts([
+      new Secret('env:KEY', key),
+      new Secret('env:PW', 'hunter2'),
+      undefined,
+      new Secret('env:GONE', undefined, 'unset'),
+    ]);
 
     expect(texts[0]).toBe(key);
     expect(texts).toContain('b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ');
