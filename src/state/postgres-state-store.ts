@@ -38,6 +38,9 @@ export interface PostgresStateStoreOptions {
   terminateWaitMs?: number;
 }
 
+/** How long ending a session may take before its connection is cut. */
+const closeGraceMs = 2_000;
+
 /** One session on the state database, and whether it has ended. */
 interface Session {
   client: pg.Client;
@@ -215,7 +218,9 @@ export class PostgresStateStore implements StateStore {
     this.#closed = true;
     const held = this.#held;
     this.#held = undefined;
-    if (held !== undefined) await this.#release(held);
+    // Ending the session gives the lock up anyway; releasing first only
+    // tidies the holder row, so a network that hangs may not hold the run up.
+    if (held !== undefined) await Promise.race([this.#release(held), sleep(closeGraceMs, undefined, { ref: false })]);
     const session = await this.#current?.catch(() => undefined);
     this.#current = undefined;
     if (session !== undefined) await this.#endSession(session);
@@ -440,8 +445,16 @@ export class PostgresStateStore implements StateStore {
     return session;
   }
 
+  // A session whose network is gone may never acknowledge the end, and its
+  // socket would keep the process alive: after a grace period it is cut.
   async #endSession(session: Session): Promise<void> {
     session.ended = true;
-    await session.client.end().catch(() => undefined);
+    const ended = session.client.end().then(
+      () => true,
+      () => true,
+    );
+    if (!(await Promise.race([ended, sleep(closeGraceMs, false, { ref: false })]))) {
+      session.client.connection.stream.destroy();
+    }
   }
 }

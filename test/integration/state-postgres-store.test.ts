@@ -7,6 +7,7 @@ import { createCapturingLogger } from '../support/capture-logger.ts';
 import { endpointFor, secretOf } from '../support/model-fixtures.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres-cluster.ts';
 import { findSecrets, renderErrorForUser } from '../support/secret-canary.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { createTestNetwork, type TestNetwork } from '../support/test-network.ts';
 import { catchDiagnostic, liveHolder, sampleState } from '../unit/state/sample-state.ts';
 import { runStateStoreContract } from '../unit/state/state-store-contract.ts';
@@ -332,6 +333,68 @@ describe('the postgres state store', () => {
       );
       expect(rows[0]!.n).toBe(0);
       expect(await store.read()).toBeUndefined();
+    });
+  });
+
+  describe('its network', () => {
+    it('says it cannot reach the state database, and connects again on the next call', async () => {
+      const proxy = await startTcpProxy({ target: { host: keeper.host, port: keeper.port }, mode: 'reset' });
+      try {
+        const store = stores.open({ schema: freshSchema(), endpoint: { host: proxy.host, port: proxy.port } });
+
+        const diagnostic = await catchDiagnostic(store.read());
+        proxy.setMode('forward');
+
+        expect(diagnostic.summary).toContain(`database "${database}" at ${proxy.host}:${proxy.port}`);
+        expect(await store.read()).toBeUndefined();
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('ends a run within seconds when the network stops answering while it holds the lock', async () => {
+      const schema = freshSchema();
+      const proxy = await startTcpProxy({ target: { host: keeper.host, port: keeper.port } });
+      try {
+        const stranded = stores.open({ schema, endpoint: { host: proxy.host, port: proxy.port } });
+        await stranded.lock(liveHolder('pgdest apply'), 0);
+        proxy.setMode('blackhole');
+
+        const startedAt = Date.now();
+        await stranded.close();
+
+        expect(Date.now() - startedAt).toBeLessThan(6_000);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('lets state unlock free a lock whose run lost its network, and that run ends without waiting for it', async () => {
+      const schema = freshSchema();
+      const proxy = await startTcpProxy({ target: { host: keeper.host, port: keeper.port } });
+      try {
+        const holder = liveHolder('pgdest apply');
+        const stranded = stores.open({ schema, endpoint: { host: proxy.host, port: proxy.port } });
+        await stranded.lock(holder, 0);
+        await stranded.write(sampleState(1));
+        // A laptop closed mid-run: the server keeps the session, and the lock.
+        proxy.setMode('blackhole');
+
+        const locked = await catchDiagnostic(stores.open({ schema }).lock(liveHolder('pgdest plan'), 0));
+        const unlocked = await stores.open({ schema }).forceUnlock();
+        const next = stores.open({ schema });
+        await next.lock(liveHolder('pgdest plan'), 0);
+        await next.write(sampleState(2));
+        const startedAt = Date.now();
+        await stranded.close();
+
+        expect(locked.detail).toContain('(pgdest apply)');
+        expect(unlocked).toStrictEqual({ kind: 'unlocked', holder });
+        expect(Date.now() - startedAt).toBeLessThan(6_000);
+        expect((await next.read())?.serial).toBe(2);
+      } finally {
+        await proxy.close();
+      }
     });
   });
 
