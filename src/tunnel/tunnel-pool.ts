@@ -15,7 +15,11 @@ export interface TunnelPoolOptions {
   channelTimeoutMs?: number;
   /** The home folder whose .ssh/known_hosts is the default; default the user's. */
   homeDir?: string;
-  /** The SSH agent's socket for agent authentication; default SSH_AUTH_SOCK, as ssh reads it. */
+  /**
+   * The SSH agent's socket for agent authentication. When the key is absent,
+   * SSH_AUTH_SOCK of this process, as ssh reads it; when present but
+   * undefined, there is no agent.
+   */
   agentSocket?: string;
 }
 
@@ -51,7 +55,9 @@ export class TunnelPool {
     this.#logger = options.logger;
     this.#channelTimeoutMs = options.channelTimeoutMs ?? defaultChannelTimeoutMs;
     this.#homeDir = options.homeDir ?? homedir();
-    this.#agentSocket = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
+    // A caller that passes agentSocket, even undefined, has read the
+    // environment itself (the CLI reads its own); only without one do we.
+    this.#agentSocket = 'agentSocket' in options ? options.agentSocket : process.env.SSH_AUTH_SOCK;
   }
 
   /** Connects to a bastion, and to the ones it is reached through, unless already connected. */
