@@ -2,6 +2,7 @@ import type { Config, Destination } from '../config/model.ts';
 import type { Environment } from '../config/resolve-secret.ts';
 import type { SessionPool } from '../database/session-pool.ts';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { ProgressListener } from '../diagnostics/progress.ts';
 import type { Observation } from '../plan/actual.ts';
 import type { Change, Plan } from '../plan/plan.ts';
 import { diagnosticsOf } from '../refresh/refresh-actual.ts';
@@ -22,7 +23,7 @@ export interface ApplyContext {
   /** Reads the secrets of destinations the config no longer declares. */
   environment: Environment;
   now?: () => Date;
-  onProgress?: (name: string, event: 'applying' | 'applied' | 'failed') => void;
+  onProgress?: ProgressListener;
 }
 
 export interface ApplyResult {

@@ -14,6 +14,7 @@ import { loadConfigForRun } from './load-config-option.ts';
 import { paletteFor, printDiagnostics, writeJson } from './output.ts';
 import { readPlanFile } from './plan-file.ts';
 import { prepareRun } from './prepare-run.ts';
+import { createProgressReporter } from './progress-reporter.ts';
 import { connectOptions, readRunOptions } from './run-options.ts';
 import { checkPlanConfig } from './saved-plan.ts';
 import { pgdestVersion } from './version.ts';
@@ -60,7 +61,8 @@ async function runApply({ io, options, positionals }: CommandContext, destroy: b
   if (saved) checkPlanConfig(saved.document, config, saved.path);
   const stdout = paletteFor(io, options, 'stdout');
   const logger = createLogger(io, options.verbose === true, paletteFor(io, options, 'stderr'));
-  const run = await prepareRun(config, { ...runOptions, destroy, saved, command: `pgdest ${name}`, logger, env: io.env });
+  const progress = createProgressReporter(io, config, paletteFor(io, options, 'stderr'));
+  const run = await prepareRun(config, { ...runOptions, destroy, saved, command: `pgdest ${name}`, logger, env: io.env, onProgress: progress.listener }).finally(() => progress.finish());
   try {
     const { plan } = run;
     const planningFailed = plan.diagnostics.some((d) => d.severity === 'error');
@@ -90,7 +92,8 @@ async function runApply({ io, options, positionals }: CommandContext, destroy: b
       recorder,
       parallelism: runOptions.parallelism,
       environment: run.environment,
-    });
+      onProgress: progress.listener,
+    }).finally(() => progress.finish());
     printDiagnostics(io, options, result.diagnostics);
     if (json) writeJson(io, toApplyDocument(document, result));
     else io.stdout.write(`\n${renderApplyResult(result, stdout)}`);

@@ -9,6 +9,7 @@ import { loadConfigForRun } from './load-config-option.ts';
 import { paletteFor, printDiagnostics, writeJson } from './output.ts';
 import { writePlanFile } from './plan-file.ts';
 import { prepareRun } from './prepare-run.ts';
+import { createProgressReporter } from './progress-reporter.ts';
 import { connectOptions, readRunOptions } from './run-options.ts';
 import { pgdestVersion } from './version.ts';
 
@@ -30,7 +31,8 @@ export const planCommand: Command = {
     const runOptions = readRunOptions(options);
     const config = loadConfigForRun(io, options);
     const logger = createLogger(io, options.verbose === true, paletteFor(io, options, 'stderr'));
-    const run = await prepareRun(config, { ...runOptions, command: 'pgdest plan', logger, env: io.env });
+    const progress = createProgressReporter(io, config, paletteFor(io, options, 'stderr'));
+    const run = await prepareRun(config, { ...runOptions, command: 'pgdest plan', logger, env: io.env, onProgress: progress.listener }).finally(() => progress.finish());
     try {
       const { plan } = run;
       const document = toPlanDocument(plan, { version: pgdestVersion, createdAt: new Date(), targets: runOptions.targets, destroy: false });

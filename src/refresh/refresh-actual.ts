@@ -3,6 +3,7 @@ import type { Config, Destination } from '../config/model.ts';
 import { inspectSchemas } from '../database/inspect-schemas.ts';
 import { sessionKey, type SessionPool } from '../database/session-pool.ts';
 import { UserError, type Diagnostic, type DiagnosticCode } from '../diagnostics/diagnostic.ts';
+import type { ProgressListener } from '../diagnostics/progress.ts';
 import { DatabaseConnectionError, type DatabaseFailure } from '../database/database-connection-error.ts';
 import { TunnelError } from '../tunnel/tunnel-error.ts';
 import type { Observation, TunnelFacts } from '../plan/actual.ts';
@@ -13,8 +14,8 @@ export interface RefreshOptions {
   sessions: SessionPool;
   /** How many sessions open and inspect at once. */
   parallelism: number;
-  /** Told when a destination starts and ends, for progress lines. */
-  onProgress?: (name: string, event: 'inspecting' | 'inspected' | 'failed') => void;
+  /** Told when a destination connects, is inspected, or fails, for progress lines. */
+  onProgress?: ProgressListener;
 }
 
 /**
@@ -35,9 +36,10 @@ export async function refreshActual(config: Config, names: readonly string[], op
 
   const observations = new Map<string, Observation>();
   await mapWithLimit([...groups.values()], options.parallelism, async (group) => {
-    for (const destination of group) options.onProgress?.(destination.name, 'inspecting');
+    for (const destination of group) options.onProgress?.(destination.name, 'connecting');
     try {
       const session = await options.sessions.open(inspectionTargetFor(group[0]!));
+      for (const destination of group) options.onProgress?.(destination.name, 'inspecting');
       const actuals = await session.exclusive((client) =>
         inspectSchemas(client, group.map((d) => ({ loader: d.database.user, schema: d.schema }))),
       );

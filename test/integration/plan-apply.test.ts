@@ -52,9 +52,13 @@ describe('plan and apply through a real bastion', () => {
     expect(await schemaExists('kondado')).toBe(false);
 
     const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
-    expect(applied.stderr).toBe('');
+    expect(applied.stderr).not.toContain('Error');
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('destination.warehouse: created');
+    // Progress goes to standard error as plain lines when it is not a terminal.
+    expect(applied.stderr).toMatch(/^✓ destination\.warehouse inspected in \d+\.\d s$/m);
+    expect(applied.stderr).toMatch(/^✓ destination\.warehouse applied in \d+\.\d s$/m);
+    expect(applied.stdout).not.toContain('inspected in');
     expect(await schemaExists('kondado')).toBe(true);
 
     const second = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
