@@ -11,10 +11,11 @@ import { checkCommand } from './check-command.ts';
 import { applyCommand, destroyCommand } from './apply-command.ts';
 import { showCommand } from './show-command.ts';
 import { stateCommand } from './state-command.ts';
+import { demoCommand } from './demo-command.ts';
 
 
 /** The commands in the order --help lists them. */
-export const commands: readonly Command[] = [validateCommand, planCommand, checkCommand, applyCommand, showCommand, stateCommand, destroyCommand];
+export const commands: readonly Command[] = [validateCommand, planCommand, checkCommand, applyCommand, showCommand, stateCommand, destroyCommand, demoCommand];
 
 /**
  * Runs pgdest with the given arguments and returns the exit code: 0 success,

@@ -56,7 +56,10 @@ export function planDestination(input: DestinationInput): { change?: Change; dia
       reasons.push(`schema "${desired.schema}" does not exist`);
     } else {
       const fallback = planFallback(desired, actual);
-      diagnostics.push(...fallback.diagnostics.map((d) => ({ ...d, ...at, code: d.severity === 'error' ? ('missing-privileges' as const) : ('fallback' as const) })));
+      // A fallback that state already records was warned of when it was applied.
+      const known = prior?.schema.fallback === true && prior.schema.effective === fallback.schema?.name;
+      const reported = fallback.diagnostics.filter((d) => d.severity === 'error' || !known);
+      diagnostics.push(...reported.map((d) => ({ ...d, ...at, code: d.severity === 'error' ? ('missing-privileges' as const) : ('fallback' as const) })));
       effective = fallback.schema;
     }
   }

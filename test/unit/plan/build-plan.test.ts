@@ -136,6 +136,7 @@ describe('planning against the prior state', () => {
     const prior = stateOf({ warehouse: priorEntry({ schema: { requested: 'kondado', effective: 'public', fallback: true } }) });
     const plan = buildPlan(configOf(destinationOf()), new Map([['warehouse', observed(actual)]]), prior);
     expect(plan.changes).toMatchObject([{ action: 'no-op' }]);
+    expect(plan.diagnostics).toEqual([]); // it was warned of when it was applied
   });
 
   it('forgets a destination removed from the config, keeping its schema', () => {
