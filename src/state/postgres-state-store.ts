@@ -5,6 +5,7 @@ import { readPostgresFields } from '../database/database-connection-error.ts';
 import { silentLogger, type Logger } from '../diagnostics/logger.ts';
 import { checkSuccessor } from './check-successor.ts';
 import { defaultStateSchema, describeStateTables, type StateDatabase, type StateTables } from './describe-state-tables.ts';
+import { clearStaleHolder, findLiveHolder, type LiveHolder } from './find-live-holder.ts';
 import { parseState } from './parse-state.ts';
 import {
   describeStateQueryFailure,
@@ -52,17 +53,6 @@ interface HeldLock {
   /** Marks this holding's row, so that release never deletes another run's. */
   token: string;
   session: Session;
-}
-
-/** The session that holds a state's advisory lock right now, and who it said it is. */
-interface LiveHolder {
-  backendPid: number;
-  /** Whether it is this store's own session. */
-  mine: boolean;
-  /** Absent when the session has not recorded who it is. */
-  holder?: LockHolder;
-  /** The state key the holder recorded itself under, when it did. */
-  key?: string;
 }
 
 /**
@@ -184,7 +174,7 @@ export class PostgresStateStore implements StateStore {
   async forceUnlock(): Promise<ForcedUnlock> {
     const live = await this.#findLiveHolder();
     if (live === undefined) {
-      await this.#clearStaleHolders();
+      await this.#clearStaleHolder();
       return { kind: 'not-locked' };
     }
     if (live.holder === undefined || live.key !== this.#tables.key) {
@@ -303,35 +293,8 @@ export class PostgresStateStore implements StateStore {
   }
 
   /** The session holding the lock now, with the holder it recorded, or undefined when the lock is free. */
-  async #findLiveHolder(): Promise<LiveHolder | undefined> {
-    const { classId, objectId } = this.#lockKey;
-    const rows = await this.#query<{
-      backend_pid: number;
-      mine: boolean;
-      key: string | null;
-      host: string | null;
-      pid: number | null;
-      command: string | null;
-      since: Date | string | null;
-    }>(
-      `SELECT l.pid AS backend_pid, l.pid = pg_backend_pid() AS mine, h.key, h.host, h.pid, h.command, h.since
-         FROM pg_catalog.pg_locks AS l
-         LEFT JOIN ${this.#tables.locks} AS h ON h.backend_pid = l.pid AND h.lock_id = $2
-        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-          AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-          AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid
-        ORDER BY h.key = $3 DESC NULLS LAST, h.since DESC NULLS LAST
-        LIMIT 1`,
-      [classId, objectId, this.#tables.key],
-    );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    const live: LiveHolder = { backendPid: row.backend_pid, mine: row.mine };
-    if (row.key !== null && row.host !== null && row.pid !== null && row.command !== null && row.since !== null) {
-      live.key = row.key;
-      live.holder = { host: row.host, pid: row.pid, command: row.command, since: new Date(row.since).toISOString() };
-    }
-    return live;
+  #findLiveHolder(): Promise<LiveHolder | undefined> {
+    return findLiveHolder((sql, params) => this.#query(sql, params), this.#tables, this.#lockKey);
   }
 
   // Another key's holder means the two keys' lock ids collide (see
@@ -362,20 +325,9 @@ export class PostgresStateStore implements StateStore {
     throw sessionStillHoldsError(this.#tables, backendPid, Date.now() - startedAt);
   }
 
-  async #clearStaleHolders(): Promise<void> {
-    const { classId } = this.#lockKey;
-    const cleared = await this.#query<{ host: string; pid: number; command: string; since: Date | string }>(
-      `DELETE FROM ${this.#tables.locks} AS h
-        WHERE h.key = $1 AND NOT EXISTS (
-          SELECT FROM pg_catalog.pg_locks AS l
-           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.pid = h.backend_pid
-             AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-             AND l.classid = $2::int4::oid AND l.objid = h.lock_id::oid)
-        RETURNING h.host, h.pid, h.command, h.since`,
-      [this.#tables.key, classId],
-    );
-    for (const row of cleared) {
-      const holder = { ...row, since: new Date(row.since).toISOString() };
+  async #clearStaleHolder(): Promise<void> {
+    const cleared = await clearStaleHolder((sql, params) => this.#query(sql, params), this.#tables, this.#lockKey);
+    for (const holder of cleared) {
       this.#logger.debug('state', `cleared the record of ${describeLockHolder(holder)}, whose session had already ended and released the lock on ${this.location}`);
     }
   }

@@ -63,7 +63,7 @@ afterEach(async () => {
   await stores.closeAll();
 });
 
-runStateStoreContract('postgres, through a bastion,', createPostgresFixture(route));
+runStateStoreContract('postgres, through a bastion,', createPostgresFixture(route, { freshKey: true }));
 
 let schemaCount = 0;
 const freshSchema = () => `w${(schemaCount += 1)}`;

@@ -63,15 +63,18 @@ export class PostgresStores {
 let fixtureCount = 0;
 
 /**
- * Fresh storage for each contract test: a schema of its own, which the first
- * store creates, so that every test also goes through the creation.
+ * Fresh storage for each contract test: by default a schema of its own,
+ * which the first store creates, so that every test also goes through the
+ * creation; with `freshKey`, a new key in one shared schema, which saves the
+ * creation where sessions are slow to open (through a bastion).
  */
-export function createPostgresFixture(route: StateDatabaseRoute): () => Promise<StateStoreFixture> {
+export function createPostgresFixture(route: StateDatabaseRoute, options: { freshKey?: boolean } = {}): () => Promise<StateStoreFixture> {
   return async () => {
     const stores = new PostgresStores(route);
-    const schema = `contract_${process.pid}_${(fixtureCount += 1)}`;
+    const count = (fixtureCount += 1);
+    const place = options.freshKey ? { schema: `contract_${process.pid}`, key: `k${count}` } : { schema: `contract_${process.pid}_${count}` };
     return {
-      open: async () => stores.open({ schema }),
+      open: async () => stores.open(place),
       dispose: () => stores.closeAll(),
     };
   };
