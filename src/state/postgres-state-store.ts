@@ -248,7 +248,7 @@ export class PostgresStateStore implements StateStore {
     try {
       await this.#run(
         session,
-        `INSERT INTO ${locks} AS old (key, lock_id, backend_pid, token, host, pid, command, since)
+        `INSERT INTO ${locks} (key, lock_id, backend_pid, token, host, pid, command, since)
          VALUES ($1, $2, pg_backend_pid(), $3, $4, $5, $6, $7::timestamptz)
          ON CONFLICT (key) DO UPDATE
            SET lock_id = excluded.lock_id, backend_pid = excluded.backend_pid, token = excluded.token,
