@@ -49,7 +49,7 @@ export async function migrateState(from: StateStore, to: StateStore, holder: Loc
       serial: source.serial,
       from: from.location,
       to: to.location,
-      nextStep: `Point the state section of the configuration at ${to.location}; ${from.location} was left as it was, to remove once every run uses the new one.`,
+      nextStep: `Make sure the state section of the configuration names ${to.location}, so that runs use it; ${from.location} was left as it was, to remove once every run does.`,
     });
 
     const target = await to.read();

@@ -73,14 +73,14 @@ describe('migrateState', () => {
     expect(await home.read()).toStrictEqual({ lineage: sampleState().lineage, serial: 6, destinations: { marts: sampleMarts() } });
   });
 
-  it('tells what to do next: point the configuration at the target, the source is left as it was', async () => {
+  it('tells what to do next: have the configuration name the target, the source is left as it was', async () => {
     const local = localStore();
     await local.write(sampleState(1));
     const remote = postgresStore();
 
     const { nextStep } = await migrateState(local, remote, holder(), 0);
 
-    expect(nextStep).toContain(`Point the state section of the configuration at ${remote.location}`);
+    expect(nextStep).toContain(`Make sure the state section of the configuration names ${remote.location}`);
     expect(nextStep).toContain(`${local.location} was left as it was`);
   });
 
