@@ -54,14 +54,16 @@ export async function prepareRun(
   const tunnels = new TunnelPool(config.bastions, { logger, homeDir: environment.homeDir, agentSocket: options.env.SSH_AUTH_SOCK });
   const sessions = new SessionPool(tunnels, { logger });
   let lock: StateLock | undefined;
+  let store: StateStore | undefined;
   const close = async () => {
-    await sessions.close();
     await lock?.release();
+    await store?.close();
+    await sessions.close();
   };
 
   try {
     // The state first: a run that cannot lock it must not touch any database.
-    const store = openStateStore(config.state, logger);
+    store = openStateStore(config.state, { logger, tunnels });
     lock = await store.lock(describeThisRun(options.command), options.lockTimeoutMs);
     const prior = await store.read();
     if (options.saved) checkPlanState(options.saved.document, prior, options.saved.path);

@@ -33,13 +33,14 @@ export const showCommand: Command = {
       return 0;
     }
 
-    const { store } = openStoreOption(context);
-    const state = await store.read();
-    if (options.format === 'json') {
-      io.stdout.write(state ? serializeState(state) : 'null\n');
+    const { store, close } = openStoreOption(context);
+    try {
+      const state = await store.read();
+      if (options.format === 'json') io.stdout.write(state ? serializeState(state) : 'null\n');
+      else io.stdout.write(renderState(state, store.location, palette));
       return 0;
+    } finally {
+      await close();
     }
-    io.stdout.write(renderState(state, store.location, palette));
-    return 0;
   },
 };
