@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLabConfig, type LabDestination } from '../support/lab-config.ts';
+import type { LabDestination } from '../support/lab-config.ts';
+import { createLabProject } from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
@@ -20,11 +19,6 @@ afterAll(() => lab?.stop());
 const admin = { user: 'postgres', passwordEnv: 'ADMIN_PASSWORD' };
 const managed = (user: string, schema: string): LabDestination => ({ user, passwordEnv: 'LOADER_PASSWORD', schema, admin });
 
-async function project(destinations: Record<string, LabDestination>): Promise<string> {
-  const dir = await mkdtemp(join(lab.dir, 'project-'));
-  await writeLabConfig(lab, destinations, { dir });
-  return dir;
-}
 
 async function ownerOf(schema: string): Promise<string | undefined> {
   const result = await lab.postgres.query<{ owner: string }>('SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1', [schema]);
@@ -33,7 +27,7 @@ async function ownerOf(schema: string): Promise<string | undefined> {
 
 describe('a destination with an admin login', () => {
   it('creates the loader role and its schema, repairs a revoked grant, then plans no changes', async () => {
-    const dir = await project({ crm: managed('crm_loader', 'crm_raw') });
+    const dir = await createLabProject(lab, { crm: managed('crm_loader', 'crm_raw') });
 
     const planned = await runCli(['plan'], { cwd: dir, env });
     expect(planned.code).toBe(0);
@@ -46,7 +40,7 @@ describe('a destination with an admin login', () => {
     expect(await ownerOf('crm_raw')).toBe('crm_loader');
 
     // The new role logs in with the configured password: a plan as the loader alone works.
-    const asLoader = await project({ crm: { user: 'crm_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'crm_raw' } });
+    const asLoader = await createLabProject(lab, { crm: { user: 'crm_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'crm_raw' } });
     expect((await runCli(['plan'], { cwd: asLoader, env })).code).toBe(0);
 
     expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({ code: 0, stdout: 'No changes. The destinations match the configuration.\n' });
@@ -67,7 +61,7 @@ describe('a destination with an admin login', () => {
     await lab.postgres.query("ALTER SYSTEM SET log_statement = 'all'");
     await lab.postgres.query('SELECT pg_reload_conf()');
     try {
-      const dir = await project({ audit: managed('audit_loader', 'audit_raw') });
+      const dir = await createLabProject(lab, { audit: managed('audit_loader', 'audit_raw') });
       const applied = await runCli(['apply', '--auto-approve', '-v'], { cwd: dir, env });
       expect(applied.code).toBe(0);
       const log = await (await import('node:fs/promises')).readFile(lab.postgres.logPath, 'utf8');
@@ -82,7 +76,7 @@ describe('a destination with an admin login', () => {
 
   it('applies twenty destinations on one database from two processes at once without a failure', async () => {
     const names = (prefix: string) => Array.from({ length: 10 }, (_, i) => `${prefix}${i}`);
-    const dirs = await Promise.all(['a', 'b'].map((prefix) => project(Object.fromEntries(names(prefix).map((name) => [name, managed(`many_${name}`, `many_${name}`)])))));
+    const dirs = await Promise.all(['a', 'b'].map((prefix) => createLabProject(lab, Object.fromEntries(names(prefix).map((name) => [name, managed(`many_${name}`, `many_${name}`)])))));
     const runs = dirs.map(
       (dir) =>
         new Promise<{ code: number | null; output: string }>((resolve) => {

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseState } from '../../src/state/parse-state.ts';
-import { writeLabConfig, type LabDestination } from '../support/lab-config.ts';
+import { writeLabConfig } from '../support/lab-config.ts';
+import { createLabProject, loaderDestination as loader, readProjectState, schemaExists } from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
@@ -22,34 +22,20 @@ beforeAll(async () => {
 });
 afterAll(() => lab?.stop());
 
-/** A folder of its own for a test's config and state, with the config written. */
-async function project(destinations: Record<string, LabDestination>): Promise<string> {
-  const dir = await mkdtemp(join(lab.dir, 'project-'));
-  await writeLabConfig(lab, destinations, { dir });
-  return dir;
-}
 
-async function readState(dir: string) {
-  return parseState(await readFile(join(dir, '.pgdest/state.json'), 'utf8'), 'state.json');
-}
 
-async function schemaExists(name: string): Promise<boolean> {
-  const result = await lab.postgres.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
-  return result.rowCount === 1;
-}
 
-const loader = (schema: string, extra: Partial<LabDestination> = {}): LabDestination => ({ user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema, ...extra });
 
 describe('plan and apply through a real bastion', () => {
   it('creates a schema, then plans no changes, then repairs the schema dropped behind its back', async () => {
-    const dir = await project({ warehouse: loader('kondado') });
+    const dir = await createLabProject(lab, { warehouse: loader('kondado') });
 
     const first = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
     expect(first.code).toBe(2);
     expect(first.stdout).toContain('# destination.warehouse will be created');
     expect(first.stdout).toContain('CREATE SCHEMA "kondado";');
     expect(first.stdout).toContain('Plan: 1 to create, 0 to update, 0 to delete.');
-    expect(await schemaExists('kondado')).toBe(false);
+    expect(await schemaExists(lab, 'kondado')).toBe(false);
 
     const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.stderr).not.toContain('Error');
@@ -59,7 +45,7 @@ describe('plan and apply through a real bastion', () => {
     expect(applied.stderr).toMatch(/^✓ destination\.warehouse inspected in \d+\.\d s$/m);
     expect(applied.stderr).toMatch(/^✓ destination\.warehouse applied in \d+\.\d s$/m);
     expect(applied.stdout).not.toContain('inspected in');
-    expect(await schemaExists('kondado')).toBe(true);
+    expect(await schemaExists(lab, 'kondado')).toBe(true);
 
     const second = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
     expect(second).toMatchObject({ code: 0, stdout: 'No changes. The destinations match the configuration.\n' });
@@ -73,12 +59,12 @@ describe('plan and apply through a real bastion', () => {
     const repaired = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(repaired.code).toBe(0);
     expect(repaired.stdout).toContain('destination.warehouse: updated');
-    expect(await schemaExists('kondado')).toBe(true);
+    expect(await schemaExists(lab, 'kondado')).toBe(true);
     expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
   });
 
   it('predicts the fallback to public for a loader that may not create its schema, and records it', async () => {
-    const dir = await project({ events: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'events_raw' } });
+    const dir = await createLabProject(lab, { events: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'events_raw' } });
 
     const planned = await runCli(['plan'], { cwd: dir, env });
     expect(planned.code).toBe(0);
@@ -89,13 +75,13 @@ describe('plan and apply through a real bastion', () => {
     const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('destination.events: created (writes into public, the fallback)');
-    expect(await schemaExists('events_raw')).toBe(false);
-    expect((await readState(dir)).destinations.events!.schema).toEqual({ requested: 'events_raw', effective: 'public', fallback: true });
+    expect(await schemaExists(lab, 'events_raw')).toBe(false);
+    expect((await readProjectState(dir)).destinations.events!.schema).toEqual({ requested: 'events_raw', effective: 'public', fallback: true });
     expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
   });
 
   it('refuses to plan when public is not writable either, saying why and what to grant', async () => {
-    const dir = await project({ billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' } });
+    const dir = await createLabProject(lab, { billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' } });
     const planned = await runCli(['plan'], { cwd: dir, env });
     expect(planned.code).toBe(1);
     expect(planned.stderr).toContain('Error: Cannot fall back to public');
@@ -105,16 +91,16 @@ describe('plan and apply through a real bastion', () => {
   });
 
   it('refuses the fallback when schema_fallback is none', async () => {
-    const dir = await project({ ledger: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'ledger', schema_fallback: 'none' } });
+    const dir = await createLabProject(lab, { ledger: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'ledger', schema_fallback: 'none' } });
     const planned = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(planned.code).toBe(1);
     expect(planned.stderr).toContain('Error: Schema "ledger" cannot be created');
     expect(planned.stderr).toContain('schema_fallback: none forbids falling back to public.');
-    expect(await schemaExists('ledger')).toBe(false);
+    expect(await schemaExists(lab, 'ledger')).toBe(false);
   });
 
   it('forgets a removed destination with on_delete: forget and drops the schema with on_delete: drop', async () => {
-    const dir = await project({ kept: loader('kept_schema'), dropped: loader('dropped_schema', { on_delete: 'drop' }) });
+    const dir = await createLabProject(lab, { kept: loader('kept_schema'), dropped: loader('dropped_schema', { on_delete: 'drop' }) });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('CREATE TABLE dropped_schema.rows (id int)');
 
@@ -126,13 +112,13 @@ describe('plan and apply through a real bastion', () => {
 
     const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.code).toBe(0);
-    expect(await schemaExists('kept_schema')).toBe(true);
-    expect(await schemaExists('dropped_schema')).toBe(false);
-    expect((await readState(dir)).destinations).toEqual({});
+    expect(await schemaExists(lab, 'kept_schema')).toBe(true);
+    expect(await schemaExists(lab, 'dropped_schema')).toBe(false);
+    expect((await readProjectState(dir)).destinations).toEqual({});
   });
 
   it('applies and records the reachable destinations when one of three is unreachable, and exits 1', async () => {
-    const dir = await project({ alpha: loader('alpha'), beta: loader('beta'), gamma: loader('gamma') });
+    const dir = await createLabProject(lab, { alpha: loader('alpha'), beta: loader('beta'), gamma: loader('gamma') });
     const config = await readFile(join(dir, 'pgdest.yaml'), 'utf8');
     // gamma's database port is closed: the bastion cannot reach it.
     const broken = config.replace(/(gamma:[\s\S]*?port: )\d+/, '$11');
@@ -143,11 +129,11 @@ describe('plan and apply through a real bastion', () => {
     expect(applied.stderr).toContain('destination.gamma');
     expect(applied.stdout).toContain('destination.alpha: created');
     expect(applied.stdout).toContain('destination.beta: created');
-    expect(Object.keys((await readState(dir)).destinations).sort()).toEqual(['alpha', 'beta']);
+    expect(Object.keys((await readProjectState(dir)).destinations).sort()).toEqual(['alpha', 'beta']);
   });
 
   it('makes a second apply wait for the lock, then refuse naming the holder', async () => {
-    const dir = await project({ locking: loader('locking_schema') });
+    const dir = await createLabProject(lab, { locking: loader('locking_schema') });
     const answer = new PassThrough();
     const first = runCli(['apply'], { cwd: dir, env, stdin: answer, tty: true });
     // The first apply holds the lock while it waits for yes.
@@ -163,11 +149,11 @@ describe('plan and apply through a real bastion', () => {
 
     answer.end('yes\n');
     expect((await first).code).toBe(0);
-    expect(await schemaExists('locking_schema')).toBe(true);
+    expect(await schemaExists(lab, 'locking_schema')).toBe(true);
   });
 
   it('keeps every canary secret out of the state and the output', async () => {
-    const dir = await project({ secretive: loader('secretive') });
+    const dir = await createLabProject(lab, { secretive: loader('secretive') });
     const outputs = [
       await runCli(['plan', '-v'], { cwd: dir, env }),
       await runCli(['apply', '--auto-approve', '-v'], { cwd: dir, env }),

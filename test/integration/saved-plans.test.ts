@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaProblems } from '../support/json-schemas.ts';
-import { writeLabConfig, type LabDestination } from '../support/lab-config.ts';
+import { writeLabConfig } from '../support/lab-config.ts';
+import { createLabProject, loaderDestination as loader, schemaExists } from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
@@ -17,21 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => lab?.stop());
 
-const loader = (schema: string, extra: Partial<LabDestination> = {}): LabDestination => ({ user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema, ...extra });
 
-async function project(destinations: Record<string, LabDestination>): Promise<string> {
-  const dir = await mkdtemp(join(lab.dir, 'project-'));
-  await writeLabConfig(lab, destinations, { dir });
-  return dir;
-}
 
-async function schemaExists(name: string): Promise<boolean> {
-  return (await lab.postgres.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name])).rowCount === 1;
-}
 
 describe('a saved plan', () => {
   it('is written with mode 0600 and applied exactly, then refused as stale when applied again', async () => {
-    const dir = await project({ warehouse: loader('saved_wh') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_wh') });
     const planned = await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env });
     expect(planned.code).toBe(0);
     expect(planned.stderr).toContain('Saved the plan to plan.json. Apply exactly this plan with: pgdest apply plan.json');
@@ -43,7 +35,7 @@ describe('a saved plan', () => {
     const applied = await runCli(['apply', 'plan.json'], { cwd: dir, env });
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('destination.warehouse: created');
-    expect(await schemaExists('saved_wh')).toBe(true);
+    expect(await schemaExists(lab, 'saved_wh')).toBe(true);
 
     const again = await runCli(['apply', 'plan.json'], { cwd: dir, env });
     expect(again.code).toBe(1);
@@ -52,29 +44,29 @@ describe('a saved plan', () => {
   });
 
   it('is refused when the configuration changed since', async () => {
-    const dir = await project({ warehouse: loader('saved_cfg') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_cfg') });
     expect((await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env })).code).toBe(0);
     await writeLabConfig(lab, { warehouse: loader('saved_cfg_renamed') }, { dir });
     const applied = await runCli(['apply', 'plan.json'], { cwd: dir, env });
     expect(applied.code).toBe(1);
     expect(applied.stderr).toContain('Error: Saved plan does not match the configuration');
-    expect(await schemaExists('saved_cfg')).toBe(false);
-    expect(await schemaExists('saved_cfg_renamed')).toBe(false);
+    expect(await schemaExists(lab, 'saved_cfg')).toBe(false);
+    expect(await schemaExists(lab, 'saved_cfg_renamed')).toBe(false);
   });
 
   it('still applies correctly when the schema it repairs is dropped again by hand', async () => {
-    const dir = await project({ warehouse: loader('saved_drift') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_drift') });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('DROP SCHEMA saved_drift');
     expect((await runCli(['plan', '-o', 'repair.json'], { cwd: dir, env })).code).toBe(0);
     // Someone repairs it by hand, then drops it again: the saved step is still right.
     const applied = await runCli(['apply', 'repair.json'], { cwd: dir, env });
     expect(applied.code).toBe(0);
-    expect(await schemaExists('saved_drift')).toBe(true);
+    expect(await schemaExists(lab, 'saved_drift')).toBe(true);
   });
 
   it('is refused, with what changed, when the database changed so that its steps would be wrong', async () => {
-    const dir = await project({ warehouse: loader('saved_wrong') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_wrong') });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     // The saved plan repairs nothing; then the schema is dropped behind pgdest's back.
     await writeLabConfig(lab, { warehouse: loader('saved_wrong', { privileges: ['INSERT', 'SELECT', 'CREATE'] }) }, { dir });
@@ -86,11 +78,11 @@ describe('a saved plan', () => {
     expect(applied.stderr).toContain('Error: Saved plan no longer fits the databases');
     expect(applied.stderr).toContain('destination.warehouse: it now needs CREATE SCHEMA "saved_wrong", which the saved plan does not show.');
     expect(applied.stderr).toContain('Nothing was applied.');
-    expect(await schemaExists('saved_wrong')).toBe(false);
+    expect(await schemaExists(lab, 'saved_wrong')).toBe(false);
   });
 
   it('applies a plan made when the schema was missing, once someone created it meanwhile', async () => {
-    const dir = await project({ warehouse: loader('saved_meanwhile') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_meanwhile') });
     expect((await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('CREATE SCHEMA saved_meanwhile AUTHORIZATION loader');
     const applied = await runCli(['apply', 'plan.json', '-v'], { cwd: dir, env });
@@ -100,7 +92,7 @@ describe('a saved plan', () => {
   });
 
   it('prints as a person reads it with show', async () => {
-    const dir = await project({ warehouse: loader('saved_show') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_show') });
     await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env });
     const shown = await runCli(['show', 'plan.json'], { cwd: dir, env });
     expect(shown.code).toBe(0);
@@ -111,7 +103,7 @@ describe('a saved plan', () => {
   });
 
   it('refuses a file that is not a plan', async () => {
-    const dir = await project({ warehouse: loader('saved_bogus') });
+    const dir = await createLabProject(lab, { warehouse: loader('saved_bogus') });
     await writeFile(join(dir, 'bogus.json'), '{"format_version": 9}');
     const applied = await runCli(['apply', 'bogus.json'], { cwd: dir, env });
     expect(applied.code).toBe(1);
@@ -121,7 +113,7 @@ describe('a saved plan', () => {
 
 describe('machine-readable output', () => {
   it('prints JSON documents that match their schemas, and no canary secret in any format', async () => {
-    const dir = await project({ warehouse: loader('json_wh'), events: loader('json_ev') });
+    const dir = await createLabProject(lab, { warehouse: loader('json_wh'), events: loader('json_ev') });
     const outputs: string[] = [];
     const run = async (args: string[]) => {
       const result = await runCli(args, { cwd: dir, env });
@@ -150,7 +142,7 @@ describe('machine-readable output', () => {
   });
 
   it('tells drift apart from an unreachable destination in the JSON plan', async () => {
-    const dir = await project({ drifted: loader('json_drift'), gone: loader('json_gone') });
+    const dir = await createLabProject(lab, { drifted: loader('json_drift'), gone: loader('json_gone') });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('DROP SCHEMA json_drift');
     const config = await readFile(join(dir, 'pgdest.yaml'), 'utf8');
