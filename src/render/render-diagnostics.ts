@@ -15,14 +15,16 @@ import { plainPalette, type Palette } from './palette.ts';
  *       Did you mean "port"?
  */
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], palette: Palette = plainPalette, cwd?: string): string {
-  return diagnostics.map((d) => renderDiagnostic(d, palette, cwd)).join('\n');
+  return groupByAddress(diagnostics)
+    .map(({ diagnostic, addresses }) => renderDiagnostic(diagnostic, palette, cwd, addresses))
+    .join('\n');
 }
 
-export function renderDiagnostic(diagnostic: Diagnostic, palette: Palette = plainPalette, cwd?: string): string {
+export function renderDiagnostic(diagnostic: Diagnostic, palette: Palette = plainPalette, cwd?: string, addresses = diagnostic.address ? [diagnostic.address] : []): string {
   const isError = diagnostic.severity === 'error';
   const label = isError ? palette.red(palette.bold('Error:')) : palette.yellow(palette.bold('Warning:'));
   const lines = [`${label} ${palette.bold(diagnostic.summary)}`];
-  if (diagnostic.address && !diagnostic.source) lines.push('', `  on ${diagnostic.address}`);
+  if (addresses.length > 0 && !diagnostic.source) lines.push('', `  on ${addresses.join(', ')}`);
   if (diagnostic.source) lines.push('', ...renderSource(diagnostic.source, palette, cwd));
   if (diagnostic.detail || diagnostic.hint) lines.push('');
   if (diagnostic.detail) lines.push(...indent(diagnostic.detail));
@@ -57,4 +59,21 @@ export function renderDiagnosticCounts(diagnostics: readonly Diagnostic[]): stri
   const warnings = diagnostics.length - errors;
   const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return `${count(errors, 'error')}, ${count(warnings, 'warning')}.`;
+}
+
+/**
+ * One entry per distinct problem, with every address it concerns: fifty
+ * destinations behind a bastion that refuses its host key make one message
+ * that names them all, not fifty copies.
+ */
+function groupByAddress(diagnostics: readonly Diagnostic[]): { diagnostic: Diagnostic; addresses: string[] }[] {
+  const groups = new Map<string, { diagnostic: Diagnostic; addresses: string[] }>();
+  for (const diagnostic of diagnostics) {
+    const { address, ...rest } = diagnostic;
+    const key = diagnostic.source ? `${groups.size}` : JSON.stringify(rest);
+    const group = groups.get(key);
+    if (group && address) group.addresses.push(address);
+    else groups.set(key, { diagnostic, addresses: address ? [address] : [] });
+  }
+  return [...groups.values()];
 }

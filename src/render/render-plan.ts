@@ -22,8 +22,12 @@ export function renderPlan(plan: Plan, palette: Palette = plainPalette): string 
   const counts = countChanges(plan);
   const lines: string[] = [];
 
-  if (!hasChanges(plan)) {
+  const failed = new Set(plan.diagnostics.filter((d) => d.severity === 'error' && d.address).map((d) => d.address));
+  if (!hasChanges(plan) && failed.size === 0) {
     lines.push(palette.green(palette.bold('No changes.')) + ' The destinations match the configuration.');
+  } else if (!hasChanges(plan)) {
+    const others = plan.changes.length;
+    lines.push(others > 0 ? `No changes for the ${others} destination${others === 1 ? '' : 's'} that could be planned.` : 'Nothing could be planned.');
   } else {
     lines.push('pgdest will perform the following actions:', '');
     for (const change of changes) lines.push(...renderChange(change, warningsFor(plan.diagnostics, change.address), palette), '');
@@ -33,7 +37,6 @@ export function renderPlan(plan: Plan, palette: Palette = plainPalette): string 
     }
     lines.push(`${palette.bold('Plan:')} ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`);
   }
-  const failed = new Set(plan.diagnostics.filter((d) => d.severity === 'error' && d.address).map((d) => d.address));
   if (failed.size > 0) lines.push(palette.red(`${failed.size} destination${failed.size === 1 ? '' : 's'} could not be planned: ${[...failed].join(', ')}.`));
   return `${lines.join('\n')}\n`;
 }

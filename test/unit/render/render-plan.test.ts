@@ -92,3 +92,11 @@ describe('the human plan', () => {
     expect(renderPlan(plan)).not.toContain('\u001b[');
   });
 });
+
+describe('the human plan of destinations that could not be planned', () => {
+  it('does not claim that they match the configuration', () => {
+    const unreachable: Observation = { kind: 'unreachable', diagnostics: [{ severity: 'error', summary: 'Host key of bastion "main" has changed' }] };
+    const plan = buildPlan(configOf(destinationOf('a'), destinationOf('b')), new Map([['a', unreachable], ['b', unreachable]]), undefined);
+    expect(renderPlan(plan)).toBe('Nothing could be planned.\n2 destinations could not be planned: destination.a, destination.b.\n');
+  });
+});
