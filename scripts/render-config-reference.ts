@@ -18,12 +18,19 @@ type Node = {
   pattern?: string;
 };
 
-const schema = JSON.parse(readFileSync(new URL('../schemas/pgdest.schema.json', import.meta.url), 'utf8')) as Node & { $defs: Record<string, Node> };
+const schema = JSON.parse(
+  readFileSync(new URL('../schemas/pgdest.schema.json', import.meta.url), 'utf8'),
+) as Node & { $defs: Record<string, Node> };
 
 function resolve(node: Node): Node {
   if (!node.$ref) return node;
   const target = schema.$defs[node.$ref.replace('#/$defs/', '')]!;
-  return { ...resolve(target), ...node, $ref: undefined, description: node.description ?? target.description };
+  return {
+    ...resolve(target),
+    ...node,
+    $ref: undefined,
+    description: node.description ?? target.description,
+  };
 }
 
 function typeOf(node: Node): string {
@@ -41,10 +48,23 @@ function table(title: string, path: string, node: Node): string[] {
   const resolved = resolve(node);
   const rows = Object.entries(resolved.properties ?? {}).map(([key, child]) => {
     const value = resolve(child);
-    const required = resolved.required?.includes(key) ? 'required' : value.default === undefined ? '' : `\`${Array.isArray(value.default) ? value.default.join(', ') : String(value.default)}\``;
+    const required = resolved.required?.includes(key)
+      ? 'required'
+      : value.default === undefined
+        ? ''
+        : `\`${Array.isArray(value.default) ? value.default.join(', ') : String(value.default)}\``;
     return `| \`${key}\` | ${typeOf(child)} | ${required} | ${(value.description ?? '').replace(/\|/g, '\\|')} |`;
   });
-  return [`#### ${title}${path ? ` (\`${path}\`)` : ''}`, '', resolve(node).description ?? '', '', '| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows, ''];
+  return [
+    `#### ${title}${path ? ` (\`${path}\`)` : ''}`,
+    '',
+    resolve(node).description ?? '',
+    '',
+    '| key | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ];
 }
 
 /** The Markdown of the reference, without the markers. */
@@ -59,7 +79,8 @@ export function renderConfigReference(): string {
   ].join('\n');
 }
 
-export const referenceStart = '<!-- config-reference:start (generated from schemas/pgdest.schema.json by `npm run generate:docs`) -->';
+export const referenceStart =
+  '<!-- config-reference:start (generated from schemas/pgdest.schema.json by `npm run generate:docs`) -->';
 export const referenceEnd = '<!-- config-reference:end -->';
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -69,6 +90,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const start = readme.indexOf(referenceStart);
   const end = readme.indexOf(referenceEnd);
   if (start < 0 || end < start) throw new Error('README.md lacks the config reference markers');
-  writeFileSync(readmeUrl, `${readme.slice(0, start + referenceStart.length)}\n\n${renderConfigReference()}\n${readme.slice(end)}`);
+  writeFileSync(
+    readmeUrl,
+    `${readme.slice(0, start + referenceStart.length)}\n\n${renderConfigReference()}\n${readme.slice(end)}`,
+  );
   console.log('README.md: config reference updated');
 }

@@ -33,8 +33,16 @@ export interface Command {
 
 /** Options every command takes. */
 export const commonOptions: Record<string, OptionSpec> = {
-  config: { type: 'string', short: 'c', value: 'PATH', description: 'the config file, or a folder of *.yaml files to merge (default: pgdest.yaml)' },
-  'no-color': { type: 'boolean', description: 'no colours in the output (also when NO_COLOR is set)' },
+  config: {
+    type: 'string',
+    short: 'c',
+    value: 'PATH',
+    description: 'the config file, or a folder of *.yaml files to merge (default: pgdest.yaml)',
+  },
+  'no-color': {
+    type: 'boolean',
+    description: 'no colours in the output (also when NO_COLOR is set)',
+  },
   verbose: { type: 'boolean', short: 'v', description: 'print debug lines on standard error' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };

@@ -14,8 +14,14 @@ export const demoCommand: Command = {
   description:
     'Starts a throwaway PostgreSQL (its server programs found on PATH, through pg_config, or under /usr/lib/postgresql/*/bin; as the postgres user when run as root) and an SSH bastion inside this process, writes a config into a temporary folder, and walks through validate, plan, apply, a plan with no changes, drift made by hand and its repair, and check. Everything it started is stopped and its files removed at the end, and on Ctrl-C. --keep leaves both running, with the commands to try, until Ctrl-C.',
   options: {
-    keep: { type: 'boolean', description: 'leave the database and the bastion running until Ctrl-C' },
-    'no-color': { type: 'boolean', description: 'no colours in the output (also when NO_COLOR is set)' },
+    keep: {
+      type: 'boolean',
+      description: 'leave the database and the bastion running until Ctrl-C',
+    },
+    'no-color': {
+      type: 'boolean',
+      description: 'no colours in the output (also when NO_COLOR is set)',
+    },
     help: { type: 'boolean', short: 'h', description: 'show this help' },
   },
   maxPositionals: 0,
@@ -34,7 +40,9 @@ export const demoCommand: Command = {
     const stopped = new Promise<NodeJS.Signals>((resolve) => (interrupted = resolve));
     const onSignal = (signal: NodeJS.Signals) => {
       interrupted?.(signal);
-      io.stderr.write(`\npgdest demo: ${signal}; stopping the database and the bastion, removing ${dir}\n`);
+      io.stderr.write(
+        `\npgdest demo: ${signal}; stopping the database and the bastion, removing ${dir}\n`,
+      );
       void cleanUp().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     };
     process.on('SIGINT', onSignal);
@@ -49,7 +57,8 @@ export const demoCommand: Command = {
         palette: paletteFor(io, options, 'stdout'),
         write: (text) => io.stdout.write(text),
         onCleanup: (stop) => stops.push(stop),
-        runPgdest: (args) => main([...args, ...(options['no-color'] ? ['--no-color'] : [])], { ...io, cwd: dir }),
+        runPgdest: (args) =>
+          main([...args, ...(options['no-color'] ? ['--no-color'] : [])], { ...io, cwd: dir }),
       });
       if (options.keep === true) await stopped;
       return code;

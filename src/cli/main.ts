@@ -13,9 +13,17 @@ import { showCommand } from './show-command.ts';
 import { stateCommand } from './state-command.ts';
 import { demoCommand } from './demo-command.ts';
 
-
 /** The commands in the order --help lists them. */
-export const commands: readonly Command[] = [validateCommand, planCommand, checkCommand, applyCommand, showCommand, stateCommand, destroyCommand, demoCommand];
+export const commands: readonly Command[] = [
+  validateCommand,
+  planCommand,
+  checkCommand,
+  applyCommand,
+  showCommand,
+  stateCommand,
+  destroyCommand,
+  demoCommand,
+];
 
 /**
  * Runs pgdest with the given arguments and returns the exit code: 0 success,
@@ -25,7 +33,9 @@ export async function main(argv: readonly string[], io: Io = systemIo()): Promis
   const parsed = parseCommandLine(argv, commands);
   switch (parsed.kind) {
     case 'help':
-      io.stdout.write(parsed.command ? renderCommandHelp(parsed.command) : renderHelp(commands, version));
+      io.stdout.write(
+        parsed.command ? renderCommandHelp(parsed.command) : renderHelp(commands, version),
+      );
       return 0;
     case 'version':
       io.stdout.write(`pgdest ${version}\n`);
@@ -35,13 +45,19 @@ export async function main(argv: readonly string[], io: Io = systemIo()): Promis
       return 1;
     case 'run':
       try {
-        return await parsed.command.run({ io, options: parsed.options, positionals: parsed.positionals });
+        return await parsed.command.run({
+          io,
+          options: parsed.options,
+          positionals: parsed.positionals,
+        });
       } catch (error) {
         if (error instanceof UserError) {
           printDiagnostics(io, parsed.options, error.diagnostics);
           return 1;
         }
-        io.stderr.write(`pgdest: internal error. This is a bug in pgdest; please report it with the lines below.\n${(error as Error).stack ?? String(error)}\n`);
+        io.stderr.write(
+          `pgdest: internal error. This is a bug in pgdest; please report it with the lines below.\n${(error as Error).stack ?? String(error)}\n`,
+        );
         return 1;
       }
   }

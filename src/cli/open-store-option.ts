@@ -15,7 +15,11 @@ import { UserError } from '../diagnostics/diagnostic.ts';
  * matters here, and a missing destination secret must not stop `state list`.
  * The postgres backend reaches its database through the config's bastions.
  */
-export function openStoreOption({ io, options }: CommandContext): { config: Config; store: StateStore; close(): Promise<void> } {
+export function openStoreOption({ io, options }: CommandContext): {
+  config: Config;
+  store: StateStore;
+  close(): Promise<void>;
+} {
   const { config, diagnostics } = loadConfigOption(io, options, 'offline');
   if (!config) throw new UserError(diagnostics);
   // The state database's own secrets are needed now; the destinations' are not.
@@ -24,7 +28,11 @@ export function openStoreOption({ io, options }: CommandContext): { config: Conf
     throw new UserError(stateSecrets.map((d) => ({ ...d, severity: 'error' as const })));
   }
   const logger = createLogger(io, options.verbose === true, paletteFor(io, options, 'stderr'));
-  const tunnels = new TunnelPool(config.bastions, { logger, homeDir: systemEnvironment(io.env).homeDir, agentSocket: io.env.SSH_AUTH_SOCK });
+  const tunnels = new TunnelPool(config.bastions, {
+    logger,
+    homeDir: systemEnvironment(io.env).homeDir,
+    agentSocket: io.env.SSH_AUTH_SOCK,
+  });
   const store = openStateStore(config.state, { logger, tunnels });
   return {
     config,

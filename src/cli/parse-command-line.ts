@@ -10,7 +10,10 @@ export type ParsedCommandLine =
   | { kind: 'error'; diagnostic: Diagnostic };
 
 /** Splits argv into a command, its options and its arguments, or says what is wrong. */
-export function parseCommandLine(argv: readonly string[], commands: readonly Command[]): ParsedCommandLine {
+export function parseCommandLine(
+  argv: readonly string[],
+  commands: readonly Command[],
+): ParsedCommandLine {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
@@ -37,7 +40,10 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     const { values, positionals } = parseArgs({
       args: [...rest],
       options: Object.fromEntries(
-        Object.entries(command.options).map(([name, { type, short, multiple }]) => [name, { type, multiple: multiple === true, ...(short && { short }) }]),
+        Object.entries(command.options).map(([name, { type, short, multiple }]) => [
+          name,
+          { type, multiple: multiple === true, ...(short && { short }) },
+        ]),
       ),
       allowPositionals: true,
       strict: true,
@@ -46,15 +52,34 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     for (const [name, spec] of Object.entries(command.options)) {
       const value = values[name];
       if (spec.choices && typeof value === 'string' && !spec.choices.includes(value)) {
-        return { kind: 'error', diagnostic: { severity: 'error', summary: `Invalid value for --${name}`, detail: `--${name} takes ${joinWords(spec.choices)}, not "${value}".`, hint: suggestion(value, spec.choices) ?? `Write one of ${joinWords(spec.choices)}.` } };
+        return {
+          kind: 'error',
+          diagnostic: {
+            severity: 'error',
+            summary: `Invalid value for --${name}`,
+            detail: `--${name} takes ${joinWords(spec.choices)}, not "${value}".`,
+            hint: suggestion(value, spec.choices) ?? `Write one of ${joinWords(spec.choices)}.`,
+          },
+        };
       }
     }
     if (positionals.length > command.maxPositionals) {
-      return { kind: 'error', diagnostic: { severity: 'error', summary: `Unexpected argument "${positionals[command.maxPositionals]}"`, detail: `Usage: ${command.usage}`, hint: `Run \`pgdest ${command.name} --help\`.` } };
+      return {
+        kind: 'error',
+        diagnostic: {
+          severity: 'error',
+          summary: `Unexpected argument "${positionals[command.maxPositionals]}"`,
+          detail: `Usage: ${command.usage}`,
+          hint: `Run \`pgdest ${command.name} --help\`.`,
+        },
+      };
     }
     return { kind: 'run', command, options: values as OptionValues, positionals };
   } catch (error) {
-    return { kind: 'error', diagnostic: describeParseError(error as Error & { code?: string }, command) };
+    return {
+      kind: 'error',
+      diagnostic: describeParseError(error as Error & { code?: string }, command),
+    };
   }
 }
 

@@ -16,15 +16,24 @@ import { pgdestVersion } from './version.ts';
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Read what the databases hold through the tunnels and show what apply would change',
-  usage: 'pgdest plan [-c PATH] [-o FILE] [--format human|json|markdown] [--detailed-exitcode] [--target NAME]... [--parallelism N] [--lock-timeout DURATION]',
+  usage:
+    'pgdest plan [-c PATH] [-o FILE] [--format human|json|markdown] [--detailed-exitcode] [--target NAME]... [--parallelism N] [--lock-timeout DURATION]',
   description:
-    'Opens one SSH connection per bastion, reads each destination\'s actual state in one catalog query, compares it with the config and the state, and prints the changes apply would make: + create, ~ update, - delete, with the SQL it would run. It predicts the fallback to public before anything runs. Nothing is changed. -o saves the plan (JSON, mode 0600, no secrets) for `pgdest apply FILE`. Exits 0, or 1 on an error; with --detailed-exitcode, 2 when there are changes (drift that apply would repair included).',
+    "Opens one SSH connection per bastion, reads each destination's actual state in one catalog query, compares it with the config and the state, and prints the changes apply would make: + create, ~ update, - delete, with the SQL it would run. It predicts the fallback to public before anything runs. Nothing is changed. -o saves the plan (JSON, mode 0600, no secrets) for `pgdest apply FILE`. Exits 0, or 1 on an error; with --detailed-exitcode, 2 when there are changes (drift that apply would repair included).",
   options: {
     ...commonOptions,
     ...connectOptions,
-    out: { type: 'string', short: 'o', value: 'FILE', description: 'save the plan to FILE, for `pgdest apply FILE`' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      description: 'save the plan to FILE, for `pgdest apply FILE`',
+    },
     format: formatOption(['human', 'json', 'markdown']),
-    'detailed-exitcode': { type: 'boolean', description: 'exit 2 when there are changes, 0 when there are none' },
+    'detailed-exitcode': {
+      type: 'boolean',
+      description: 'exit 2 when there are changes, 0 when there are none',
+    },
   },
   maxPositionals: 0,
   async run({ io, options }) {
@@ -32,10 +41,21 @@ export const planCommand: Command = {
     const config = loadConfigForRun(io, options);
     const logger = createLogger(io, options.verbose === true, paletteFor(io, options, 'stderr'));
     const progress = createProgressReporter(io, config, paletteFor(io, options, 'stderr'));
-    const run = await prepareRun(config, { ...runOptions, command: 'pgdest plan', logger, env: io.env, onProgress: progress.listener }).finally(() => progress.finish());
+    const run = await prepareRun(config, {
+      ...runOptions,
+      command: 'pgdest plan',
+      logger,
+      env: io.env,
+      onProgress: progress.listener,
+    }).finally(() => progress.finish());
     try {
       const { plan } = run;
-      const document = toPlanDocument(plan, { version: pgdestVersion, createdAt: new Date(), targets: runOptions.targets, destroy: false });
+      const document = toPlanDocument(plan, {
+        version: pgdestVersion,
+        createdAt: new Date(),
+        targets: runOptions.targets,
+        destroy: false,
+      });
       const out = options.out as string | undefined;
       if (out !== undefined) await writePlanFile(resolve(io.cwd, out), document);
 
@@ -44,7 +64,10 @@ export const planCommand: Command = {
       if (options.format === 'json') writeJson(io, document);
       else if (options.format === 'markdown') io.stdout.write(renderPlanMarkdown(plan));
       else io.stdout.write(renderPlan(plan, paletteFor(io, options, 'stdout')));
-      if (out !== undefined && options.format !== 'json') io.stderr.write(`Saved the plan to ${out}. Apply exactly this plan with: pgdest apply ${out}\n`);
+      if (out !== undefined && options.format !== 'json')
+        io.stderr.write(
+          `Saved the plan to ${out}. Apply exactly this plan with: pgdest apply ${out}\n`,
+        );
 
       if (plan.diagnostics.some((d) => d.severity === 'error')) return 1;
       return options['detailed-exitcode'] === true && hasChanges(plan) ? 2 : 0;

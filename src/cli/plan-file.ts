@@ -33,7 +33,12 @@ export async function readPlanFile(path: string): Promise<PlanDocument> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(errorDiagnostic('Plan file not found', { detail: `${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}.`, hint: 'Save a plan with `pgdest plan -o FILE`, then apply that file.' }));
+    throw new UserError(
+      errorDiagnostic('Plan file not found', {
+        detail: `${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}.`,
+        hint: 'Save a plan with `pgdest plan -o FILE`, then apply that file.',
+      }),
+    );
   }
   let value: unknown;
   try {
@@ -47,5 +52,10 @@ export async function readPlanFile(path: string): Promise<PlanDocument> {
 }
 
 function notAPlan(path: string, why: string): UserError {
-  return new UserError(errorDiagnostic('Not a pgdest plan file', { detail: `${path} is not a plan this pgdest can read: ${why}.`, hint: 'Save a plan with `pgdest plan -o FILE` using the same pgdest version, then apply that file.' }));
+  return new UserError(
+    errorDiagnostic('Not a pgdest plan file', {
+      detail: `${path} is not a plan this pgdest can read: ${why}.`,
+      hint: 'Save a plan with `pgdest plan -o FILE` using the same pgdest version, then apply that file.',
+    }),
+  );
 }

@@ -51,7 +51,11 @@ export async function prepareRun(
 ): Promise<PreparedRun> {
   const { logger } = options;
   const environment = systemEnvironment(options.env);
-  const tunnels = new TunnelPool(config.bastions, { logger, homeDir: environment.homeDir, agentSocket: options.env.SSH_AUTH_SOCK });
+  const tunnels = new TunnelPool(config.bastions, {
+    logger,
+    homeDir: environment.homeDir,
+    agentSocket: options.env.SSH_AUTH_SOCK,
+  });
   const sessions = new SessionPool(tunnels, { logger });
   let lock: StateLock | undefined;
   let store: StateStore | undefined;
@@ -71,16 +75,35 @@ export async function prepareRun(
     // A saved plan is applied only to what it shows, and only once a fresh
     // look at those destinations agrees with it.
     const saved = options.saved && fromPlanDocument(options.saved.document);
-    const targets = saved ? saved.changes.filter((c) => c.action !== 'no-op').map((c) => c.name) : options.targets;
+    const targets = saved
+      ? saved.changes.filter((c) => c.action !== 'no-op').map((c) => c.name)
+      : options.targets;
     const destroy = options.saved ? options.saved.document.destroy : options.destroy;
     checkTargets(config, prior, targets);
 
     // Then what the databases hold, every destination in scope at once.
-    const inScope = [...config.destinations.keys()].filter((name) => targets.length === 0 || targets.includes(name));
+    const inScope = [...config.destinations.keys()].filter(
+      (name) => targets.length === 0 || targets.includes(name),
+    );
     if (saved && targets.length === 0) {
-      return { config, environment, sessions, store, prior, observations: new Map(), plan: { ...saved, changes: [], diagnostics: [] }, close };
+      return {
+        config,
+        environment,
+        sessions,
+        store,
+        prior,
+        observations: new Map(),
+        plan: { ...saved, changes: [], diagnostics: [] },
+        close,
+      };
     }
-    const observations = destroy ? new Map<string, Observation>() : await refreshActual(config, inScope, { sessions, parallelism: options.parallelism, onProgress: options.onProgress });
+    const observations = destroy
+      ? new Map<string, Observation>()
+      : await refreshActual(config, inScope, {
+          sessions,
+          parallelism: options.parallelism,
+          onProgress: options.onProgress,
+        });
 
     const fresh = buildPlan(config, observations, prior, { targets, destroy });
     const plan = saved ? { ...fresh, ...reconcileSavedPlan(saved, fresh) } : fresh;
@@ -99,7 +122,8 @@ function checkTargets(config: Config, prior: State | undefined, targets: readonl
     unknown.map((target) =>
       errorDiagnostic(`Unknown target "${target}"`, {
         detail: 'Neither the config nor the state holds a destination of that name.',
-        hint: suggestion(target, known) ?? `The destinations are ${[...known].join(', ') || 'none'}.`,
+        hint:
+          suggestion(target, known) ?? `The destinations are ${[...known].join(', ') || 'none'}.`,
       }),
     ),
   );

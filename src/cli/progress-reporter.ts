@@ -4,8 +4,18 @@ import type { ProgressListener, ProgressStage } from '../diagnostics/progress.ts
 import type { Palette } from '../render/palette.ts';
 import type { Io } from './io.ts';
 
-const activeLabels: Partial<Record<ProgressStage, string>> = { connecting: 'connecting', inspecting: 'inspecting', applying: 'applying', checking: 'checking' };
-const doneLabels: Partial<Record<ProgressStage, string>> = { inspected: 'inspected', applied: 'applied', checked: 'checked', failed: 'failed' };
+const activeLabels: Partial<Record<ProgressStage, string>> = {
+  connecting: 'connecting',
+  inspecting: 'inspecting',
+  applying: 'applying',
+  checking: 'checking',
+};
+const doneLabels: Partial<Record<ProgressStage, string>> = {
+  inspected: 'inspected',
+  applied: 'applied',
+  checked: 'checked',
+  failed: 'failed',
+};
 
 // The live view shows at most this many destinations, those still working first.
 const liveRows = 12;
@@ -31,7 +41,8 @@ export function createProgressReporter(io: Io, config: Config, palette: Palette)
   };
   const describe = (name: string, row: { stage: ProgressStage; since: number; done?: number }) => {
     const seconds = (((row.done ?? performance.now()) - row.since) / 1000).toFixed(1);
-    if (row.stage === 'failed') return `${palette.red('✗')} destination.${name} failed after ${seconds} s`;
+    if (row.stage === 'failed')
+      return `${palette.red('✗')} destination.${name} failed after ${seconds} s`;
     const done = doneLabels[row.stage];
     if (done) return `${palette.green('✓')} destination.${name} ${done} in ${seconds} s`;
     const where = row.stage === 'connecting' ? via(name) : '';
@@ -54,10 +65,17 @@ export function createProgressReporter(io: Io, config: Config, palette: Palette)
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
   const draw = () => {
-    const entries = [...rows].sort(([, a], [, b]) => Number(Boolean(doneLabels[a.stage])) - Number(Boolean(doneLabels[b.stage])));
+    const entries = [...rows].sort(
+      ([, a], [, b]) => Number(Boolean(doneLabels[a.stage])) - Number(Boolean(doneLabels[b.stage])),
+    );
     const shown = entries.slice(0, liveRows).map(([name, row]) => describe(name, row));
     const finished = entries.filter(([, row]) => doneLabels[row.stage]).length;
-    if (entries.length > liveRows) shown.push(palette.dim(`  and ${entries.length - liveRows} more: ${finished} of ${entries.length} done`));
+    if (entries.length > liveRows)
+      shown.push(
+        palette.dim(
+          `  and ${entries.length - liveRows} more: ${finished} of ${entries.length} done`,
+        ),
+      );
     io.stderr.write(`${drawn ? `\u001b[${drawn}A` : ''}\u001b[0J${shown.join('\n')}\n`);
     drawn = shown.length;
   };
@@ -65,7 +83,11 @@ export function createProgressReporter(io: Io, config: Config, palette: Palette)
     listener(name, stage) {
       const now = performance.now();
       const row = rows.get(name);
-      rows.set(name, { stage, since: row && !doneLabels[row.stage] ? row.since : now, done: doneLabels[stage] ? now : undefined });
+      rows.set(name, {
+        stage,
+        since: row && !doneLabels[row.stage] ? row.since : now,
+        done: doneLabels[stage] ? now : undefined,
+      });
       timer ??= setInterval(draw, redrawMs);
     },
     finish() {

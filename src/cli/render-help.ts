@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 
-const tagline = 'pgdest manages the PostgreSQL databases that data pipelines write into, as code, through SSH bastions.';
+const tagline =
+  'pgdest manages the PostgreSQL databases that data pipelines write into, as code, through SSH bastions.';
 
 /** The top-level help: what pgdest is, its commands, where to start. */
 export function renderHelp(commands: readonly Command[], version: string): string {
@@ -23,7 +24,7 @@ export function renderHelp(commands: readonly Command[], version: string): strin
     '',
     'Exit codes: 0 success; 1 an error; 2 changes found by plan --detailed-exitcode.',
     'Diagnostics go to standard error, results to standard output.',
-    'Run `pgdest <command> --help` for a command\'s options. Documentation: README.md and SPEC.md.',
+    "Run `pgdest <command> --help` for a command's options. Documentation: README.md and SPEC.md.",
     '',
   ].join('\n');
 }

@@ -13,7 +13,7 @@ export const showCommand: Command = {
   summary: 'Print a saved plan, or the state when no file is given',
   usage: 'pgdest show [PLANFILE] [-c PATH] [--format human|json]',
   description:
-    'With PLANFILE, prints a plan saved by `pgdest plan -o` as a person reads it, or as its JSON document. Without it, prints the state that the config\'s `state:` section points at (default .pgdest/state.json): per destination, the bastion and the host key seen, the database, the requested and effective schema, whether the fallback was used, the server version, and when. Neither holds a secret.',
+    "With PLANFILE, prints a plan saved by `pgdest plan -o` as a person reads it, or as its JSON document. Without it, prints the state that the config's `state:` section points at (default .pgdest/state.json): per destination, the bastion and the host key seen, the database, the requested and effective schema, whether the fallback was used, the server version, and when. Neither holds a secret.",
   options: { ...commonOptions, format: formatOption(['human', 'json']) },
   maxPositionals: 1,
   async run(context) {
@@ -26,8 +26,14 @@ export const showCommand: Command = {
         return 0;
       }
       const plan = fromPlanDocument(document);
-      const against = document.prior_state ? `state serial ${document.prior_state.serial}` : 'no state';
-      io.stdout.write(palette.dim(`# Saved plan made ${document.created_at} by pgdest ${document.pgdest_version}, against ${against}.`) + '\n\n');
+      const against = document.prior_state
+        ? `state serial ${document.prior_state.serial}`
+        : 'no state';
+      io.stdout.write(
+        palette.dim(
+          `# Saved plan made ${document.created_at} by pgdest ${document.pgdest_version}, against ${against}.`,
+        ) + '\n\n',
+      );
       printDiagnostics(io, options, plan.diagnostics);
       io.stdout.write(renderPlan(plan, palette));
       return 0;

@@ -32,9 +32,13 @@ export const validateCommand: Command = {
     if (config) {
       const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
       const warnings = diagnostics.length ? ` (${count(diagnostics.length, 'warning')})` : '';
-      io.stdout.write(`${palette.green('The configuration is valid')}: ${count(config.bastions.size, 'bastion')}, ${count(config.destinations.size, 'destination')}${warnings}.\n`);
+      io.stdout.write(
+        `${palette.green('The configuration is valid')}: ${count(config.bastions.size, 'bastion')}, ${count(config.destinations.size, 'destination')}${warnings}.\n`,
+      );
     } else {
-      io.stderr.write(`${palette.red('The configuration is not valid')}: ${renderDiagnosticCounts(diagnostics)}\n`);
+      io.stderr.write(
+        `${palette.red('The configuration is not valid')}: ${renderDiagnosticCounts(diagnostics)}\n`,
+      );
     }
     return valid ? 0 : 1;
   },

@@ -3,8 +3,22 @@ import { dirname } from 'node:path';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.ts';
 import type { YamlPath } from './config-source.ts';
 import type { Declarations, Declared } from './declared.ts';
-import type { Bastion, BastionAuth, Config, DatabaseEndpoint, Destination, Privilege, StateSettings } from './model.ts';
-import { expandPath, readSecretFile, resolveSecret, type Environment, type SecretMode } from './resolve-secret.ts';
+import type {
+  Bastion,
+  BastionAuth,
+  Config,
+  DatabaseEndpoint,
+  Destination,
+  Privilege,
+  StateSettings,
+} from './model.ts';
+import {
+  expandPath,
+  readSecretFile,
+  resolveSecret,
+  type Environment,
+  type SecretMode,
+} from './resolve-secret.ts';
 import type * as Raw from './schema-types.ts';
 import type { Secret } from './secret.ts';
 
@@ -20,10 +34,23 @@ export function buildConfig(
   context: { baseDir: string; files: string[]; mode: SecretMode; environment: Environment },
 ): { config: Config; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const secret = (entry: Declared<unknown>, path: YamlPath, raw: string | undefined): Secret | undefined => {
+  const secret = (
+    entry: Declared<unknown>,
+    path: YamlPath,
+    raw: string | undefined,
+  ): Secret | undefined => {
     if (raw === undefined) return undefined;
     const locate = () => entry.source.rangeOf([...entry.path, ...path]);
-    const result = resolveSecret(raw, { key: String(path[path.length - 1]), locate, baseDir: dirname(entry.source.file), mode: context.mode }, context.environment);
+    const result = resolveSecret(
+      raw,
+      {
+        key: String(path[path.length - 1]),
+        locate,
+        baseDir: dirname(entry.source.file),
+        mode: context.mode,
+      },
+      context.environment,
+    );
     diagnostics.push(...result.diagnostics);
     return result.secret;
   };
@@ -39,25 +66,40 @@ export function buildConfig(
     } else if (raw.private_key_file !== undefined) {
       const locate = () => entry.source.rangeOf([...entry.path, 'private_key_file']);
       const severity = context.mode === 'connect' ? 'error' : 'warning';
-      const result = readSecretFile(raw.private_key_file, { key: 'private_key_file', locate, baseDir: dirname(entry.source.file) }, context.environment, severity);
+      const result = readSecretFile(
+        raw.private_key_file,
+        { key: 'private_key_file', locate, baseDir: dirname(entry.source.file) },
+        context.environment,
+        severity,
+      );
       diagnostics.push(...result.diagnostics);
       auth = { kind: 'key', privateKey: result.secret, passphrase };
     } else {
-      auth = { kind: 'key', privateKey: secret(entry, ['private_key'], raw.private_key)!, passphrase };
+      auth = {
+        kind: 'key',
+        privateKey: secret(entry, ['private_key'], raw.private_key)!,
+        passphrase,
+      };
     }
-    bastions.set(entry.name, withSource(entry, {
-      name: entry.name,
-      host: raw.host,
-      port: raw.port ?? 22,
-      user: raw.user,
-      auth,
-      hostKey: raw.host_key,
-      knownHosts: raw.known_hosts === undefined ? undefined : expandPath(raw.known_hosts, dirname(entry.source.file), context.environment.homeDir),
-      hostKeyCheck: raw.host_key_check ?? 'strict',
-      via: raw.via,
-      connectTimeoutMs: parseDuration(raw.connect_timeout ?? '20s'),
-      keepaliveIntervalMs: parseDuration(raw.keepalive_interval ?? '15s'),
-    }));
+    bastions.set(
+      entry.name,
+      withSource(entry, {
+        name: entry.name,
+        host: raw.host,
+        port: raw.port ?? 22,
+        user: raw.user,
+        auth,
+        hostKey: raw.host_key,
+        knownHosts:
+          raw.known_hosts === undefined
+            ? undefined
+            : expandPath(raw.known_hosts, dirname(entry.source.file), context.environment.homeDir),
+        hostKeyCheck: raw.host_key_check ?? 'strict',
+        via: raw.via,
+        connectTimeoutMs: parseDuration(raw.connect_timeout ?? '20s'),
+        keepaliveIntervalMs: parseDuration(raw.keepalive_interval ?? '15s'),
+      }),
+    );
   }
 
   const endpoint = (entry: Declared<unknown>, raw: Raw.Database): DatabaseEndpoint => ({
@@ -67,37 +109,76 @@ export function buildConfig(
     user: raw.user,
     password: secret(entry, ['database', 'password'], raw.password),
     ssl: raw.ssl ?? 'prefer',
-    sslRootCert: raw.ssl_root_cert === undefined ? undefined : expandPath(raw.ssl_root_cert, dirname(entry.source.file), context.environment.homeDir),
+    sslRootCert:
+      raw.ssl_root_cert === undefined
+        ? undefined
+        : expandPath(raw.ssl_root_cert, dirname(entry.source.file), context.environment.homeDir),
   });
 
   const destinations = new Map<string, Destination>();
   for (const entry of declared.destinations.values()) {
     if (!entry.valid) continue;
     const { raw } = entry;
-    destinations.set(entry.name, withSource(entry, {
-      name: entry.name,
-      address: `destination.${entry.name}`,
-      bastion: raw.bastion,
-      database: endpoint(entry, raw.database),
-      schema: raw.schema ?? 'public',
-      schemaFallback: raw.schema_fallback ?? 'public',
-      privileges: (raw.privileges ?? ['DROP', 'INSERT', 'CREATE', 'ALTER', 'SELECT', 'DELETE']) as Privilege[],
-      admin: raw.admin && { user: raw.admin.user, password: secret(entry, ['admin', 'password'], raw.admin.password) },
-      onDelete: raw.on_delete ?? 'forget',
-    }));
+    destinations.set(
+      entry.name,
+      withSource(entry, {
+        name: entry.name,
+        address: `destination.${entry.name}`,
+        bastion: raw.bastion,
+        database: endpoint(entry, raw.database),
+        schema: raw.schema ?? 'public',
+        schemaFallback: raw.schema_fallback ?? 'public',
+        privileges: (raw.privileges ?? [
+          'DROP',
+          'INSERT',
+          'CREATE',
+          'ALTER',
+          'SELECT',
+          'DELETE',
+        ]) as Privilege[],
+        admin: raw.admin && {
+          user: raw.admin.user,
+          password: secret(entry, ['admin', 'password'], raw.admin.password),
+        },
+        onDelete: raw.on_delete ?? 'forget',
+      }),
+    );
   }
 
-  let state: StateSettings = { backend: 'local', path: expandPath(defaultStatePath, context.baseDir, context.environment.homeDir) };
+  let state: StateSettings = {
+    backend: 'local',
+    path: expandPath(defaultStatePath, context.baseDir, context.environment.homeDir),
+  };
   const declaredState = declared.state;
   if (declaredState?.valid) {
     const raw = declaredState.raw;
     state =
       raw.backend === 'postgres' && raw.database
-        ? { backend: 'postgres', bastion: raw.bastion, database: endpoint(declaredState, raw.database), schema: raw.schema ?? 'pgdest', key: raw.key ?? 'default' }
-        : { backend: 'local', path: expandPath(raw.path ?? defaultStatePath, dirname(declaredState.source.file), context.environment.homeDir) };
+        ? {
+            backend: 'postgres',
+            bastion: raw.bastion,
+            database: endpoint(declaredState, raw.database),
+            schema: raw.schema ?? 'pgdest',
+            key: raw.key ?? 'default',
+          }
+        : {
+            backend: 'local',
+            path: expandPath(
+              raw.path ?? defaultStatePath,
+              dirname(declaredState.source.file),
+              context.environment.homeDir,
+            ),
+          };
   }
 
-  const config: Config = { bastions, destinations, state, files: context.files, baseDir: context.baseDir, digest: digestOf(declared) };
+  const config: Config = {
+    bastions,
+    destinations,
+    state,
+    files: context.files,
+    baseDir: context.baseDir,
+    digest: digestOf(declared),
+  };
   return { config, diagnostics };
 }
 
@@ -105,7 +186,10 @@ export function buildConfig(
  * Adds `source`, the place of the entry's name, found only when something
  * reads it: locating needs the slower YAML parse that valid files skip.
  */
-function withSource<T extends object>(entry: Declared<unknown>, value: T): T & { source: SourceRange } {
+function withSource<T extends object>(
+  entry: Declared<unknown>,
+  value: T,
+): T & { source: SourceRange } {
   let source: SourceRange | undefined;
   return Object.defineProperty(value, 'source', {
     enumerable: false,
@@ -128,8 +212,12 @@ export function parseDuration(text: string): number {
  */
 function digestOf(declared: Declarations): string {
   const canonical = {
-    bastions: Object.fromEntries([...declared.bastions].map(([name, entry]) => [name, withoutLiteralSecrets(entry.raw)])),
-    destinations: Object.fromEntries([...declared.destinations].map(([name, entry]) => [name, withoutLiteralSecrets(entry.raw)])),
+    bastions: Object.fromEntries(
+      [...declared.bastions].map(([name, entry]) => [name, withoutLiteralSecrets(entry.raw)]),
+    ),
+    destinations: Object.fromEntries(
+      [...declared.destinations].map(([name, entry]) => [name, withoutLiteralSecrets(entry.raw)]),
+    ),
     state: declared.state ? withoutLiteralSecrets(declared.state.raw) : null,
   };
   return `sha256:${createHash('sha256').update(stableStringify(canonical)).digest('hex')}`;
@@ -137,11 +225,15 @@ function digestOf(declared: Declarations): string {
 
 function withoutLiteralSecrets(value: unknown, key = ''): unknown {
   if (['password', 'passphrase', 'private_key'].includes(key)) {
-    return typeof value === 'string' && /^\$\{(env|file):[^}]*\}$/.test(value) ? value : '(sensitive)';
+    return typeof value === 'string' && /^\$\{(env|file):[^}]*\}$/.test(value)
+      ? value
+      : '(sensitive)';
   }
   if (Array.isArray(value)) return value.map((item) => withoutLiteralSecrets(item));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutLiteralSecrets(v, k)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, withoutLiteralSecrets(v, k)]),
+    );
   }
   return value;
 }

@@ -27,20 +27,30 @@ export function checkRules(declared: Declarations, environment: Environment): Di
 function checkReferences(declared: Declarations): Diagnostic[] {
   const names = [...declared.bastions.keys()];
   const diagnostics: Diagnostic[] = [];
-  const check = (entry: Declared<unknown>, key: string, target: string | undefined, what: string) => {
+  const check = (
+    entry: Declared<unknown>,
+    key: string,
+    target: string | undefined,
+    what: string,
+  ) => {
     if (typeof target !== 'string' || declared.bastions.has(target)) return;
     diagnostics.push({
       severity: 'error',
       summary: `Unknown bastion "${target}"`,
       detail: `${what} names the bastion "${target}", but no bastion of that name is declared${names.length ? `; the bastions are ${names.map((n) => `"${n}"`).join(', ')}` : ''}.`,
-      hint: suggestion(target, names) ?? `Declare it under \`bastions:\`, or remove \`${key}:\` to connect directly.`,
+      hint:
+        suggestion(target, names) ??
+        `Declare it under \`bastions:\`, or remove \`${key}:\` to connect directly.`,
       source: entry.source.rangeOf([...entry.path, key]),
     });
   };
   // Invalid entries are checked too, so that every problem shows at once.
-  for (const entry of mappings(declared.destinations)) check(entry, 'bastion', entry.raw.bastion, `Destination "${entry.name}"`);
-  for (const entry of mappings(declared.bastions)) check(entry, 'via', entry.raw.via, `Bastion "${entry.name}"`);
-  if (declared.state && isMapping(declared.state.raw)) check(declared.state, 'bastion', declared.state.raw.bastion, 'The state section');
+  for (const entry of mappings(declared.destinations))
+    check(entry, 'bastion', entry.raw.bastion, `Destination "${entry.name}"`);
+  for (const entry of mappings(declared.bastions))
+    check(entry, 'via', entry.raw.via, `Bastion "${entry.name}"`);
+  if (declared.state && isMapping(declared.state.raw))
+    check(declared.state, 'bastion', declared.state.raw.bastion, 'The state section');
   return diagnostics;
 }
 
@@ -76,13 +86,30 @@ function checkViaCycles(declared: Declarations): Diagnostic[] {
 
 function checkIdentifiers(declared: Declarations): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const check = (entry: Declared<unknown>, path: YamlPath, value: string | undefined, what: string) => {
+  const check = (
+    entry: Declared<unknown>,
+    path: YamlPath,
+    value: string | undefined,
+    what: string,
+  ) => {
     if (value === undefined) return;
     const bytes = Buffer.byteLength(value, 'utf8');
     if (value.includes('\0')) {
-      diagnostics.push({ severity: 'error', summary: `NUL character in ${what}`, detail: `PostgreSQL identifiers cannot hold the NUL character, and this ${what} does.`, hint: 'Remove the `\\0` from the name.', source: entry.source.rangeOf([...entry.path, ...path]) });
+      diagnostics.push({
+        severity: 'error',
+        summary: `NUL character in ${what}`,
+        detail: `PostgreSQL identifiers cannot hold the NUL character, and this ${what} does.`,
+        hint: 'Remove the `\\0` from the name.',
+        source: entry.source.rangeOf([...entry.path, ...path]),
+      });
     } else if (bytes > maxIdentifierBytes) {
-      diagnostics.push({ severity: 'error', summary: `${capitalize(what)} longer than 63 bytes`, detail: `PostgreSQL keeps identifiers up to 63 bytes and cuts longer ones short, so this ${what} of ${bytes} bytes would not be the name it says.`, hint: 'Choose a name of at most 63 bytes (letters outside ASCII take two to four bytes each).', source: entry.source.rangeOf([...entry.path, ...path]) });
+      diagnostics.push({
+        severity: 'error',
+        summary: `${capitalize(what)} longer than 63 bytes`,
+        detail: `PostgreSQL keeps identifiers up to 63 bytes and cuts longer ones short, so this ${what} of ${bytes} bytes would not be the name it says.`,
+        hint: 'Choose a name of at most 63 bytes (letters outside ASCII take two to four bytes each).',
+        source: entry.source.rangeOf([...entry.path, ...path]),
+      });
     }
   };
   const checkDatabase = (entry: Declared<unknown>, database: Raw.Database | undefined) => {
@@ -107,7 +134,9 @@ function checkHostKeys(declared: Declarations, environment: Environment): Diagno
     const { raw } = entry;
     const mode = raw.host_key_check ?? 'strict';
     const baseDir = dirname(entry.source.file);
-    const knownHosts = raw.known_hosts ? expandPath(raw.known_hosts, baseDir, environment.homeDir) : undefined;
+    const knownHosts = raw.known_hosts
+      ? expandPath(raw.known_hosts, baseDir, environment.homeDir)
+      : undefined;
     const userKnownHosts = join(environment.homeDir, '.ssh', 'known_hosts');
 
     if (mode === 'off') {
@@ -118,7 +147,12 @@ function checkHostKeys(declared: Declarations, environment: Environment): Diagno
         hint: 'Pin the key with `host_key: SHA256:...` (run `ssh-keyscan HOST | ssh-keygen -lf -` on a trusted network) and remove `host_key_check: off`.',
         source: entry.source.rangeOf([...entry.path, 'host_key_check']),
       });
-    } else if (mode === 'strict' && !raw.host_key && !knownHosts && !environment.fileExists(userKnownHosts)) {
+    } else if (
+      mode === 'strict' &&
+      !raw.host_key &&
+      !knownHosts &&
+      !environment.fileExists(userKnownHosts)
+    ) {
       diagnostics.push({
         severity: 'error',
         summary: 'Nothing to check the host key against',
@@ -137,7 +171,13 @@ function checkHostKeys(declared: Declarations, environment: Environment): Diagno
       });
     }
     if (raw.agent === true && raw.passphrase !== undefined) {
-      diagnostics.push({ severity: 'warning', summary: 'Passphrase without a key', detail: `Bastion "${entry.name}" authenticates with the agent, which holds its keys already unlocked, so \`passphrase\` is not used.`, hint: 'Remove `passphrase`.', source: entry.source.rangeOf([...entry.path, 'passphrase'], 'key') });
+      diagnostics.push({
+        severity: 'warning',
+        summary: 'Passphrase without a key',
+        detail: `Bastion "${entry.name}" authenticates with the agent, which holds its keys already unlocked, so \`passphrase\` is not used.`,
+        hint: 'Remove `passphrase`.',
+        source: entry.source.rangeOf([...entry.path, 'passphrase'], 'key'),
+      });
     }
   }
   return diagnostics;
@@ -157,7 +197,13 @@ function checkDestinations(declared: Declarations): Diagnostic[] {
       });
     }
     if (raw.database.ssl_root_cert !== undefined && raw.database.ssl !== 'verify-full') {
-      diagnostics.push({ severity: 'warning', summary: 'ssl_root_cert is not used', detail: `Certificates are checked only with \`ssl: verify-full\`, and destination "${entry.name}" uses \`ssl: ${raw.database.ssl ?? 'prefer'}\`.`, hint: 'Set `ssl: verify-full`, or remove `ssl_root_cert`.', source: entry.source.rangeOf([...entry.path, 'database', 'ssl_root_cert'], 'key') });
+      diagnostics.push({
+        severity: 'warning',
+        summary: 'ssl_root_cert is not used',
+        detail: `Certificates are checked only with \`ssl: verify-full\`, and destination "${entry.name}" uses \`ssl: ${raw.database.ssl ?? 'prefer'}\`.`,
+        hint: 'Set `ssl: verify-full`, or remove `ssl_root_cert`.',
+        source: entry.source.rangeOf([...entry.path, 'database', 'ssl_root_cert'], 'key'),
+      });
     }
   }
   return diagnostics;

@@ -4,7 +4,13 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { joinWords, suggestion } from '../diagnostics/did-you-mean.ts';
 import type { ConfigSource, YamlPath } from './config-source.ts';
 
-const ajv = new Ajv2020.default({ allErrors: true, verbose: true, useDefaults: true, strict: true, strictRequired: false });
+const ajv = new Ajv2020.default({
+  allErrors: true,
+  verbose: true,
+  useDefaults: true,
+  strict: true,
+  strictRequired: false,
+});
 const validateConfig = ajv.compile(schema);
 
 /** The keys whose values are secrets: their values are never repeated in a message. */
@@ -16,7 +22,10 @@ export const secretKeys: ReadonlySet<string> = new Set(['password', 'passphrase'
  * Also returns the YAML paths of the objects that hold a problem, so that
  * later rules can leave those alone instead of piling up noise.
  */
-export function checkSchema(source: ConfigSource, data: Record<string, unknown>): { diagnostics: Diagnostic[]; invalidPaths: string[] } {
+export function checkSchema(
+  source: ConfigSource,
+  data: Record<string, unknown>,
+): { diagnostics: Diagnostic[]; invalidPaths: string[] } {
   if (validateConfig(data)) return { diagnostics: [], invalidPaths: [] };
   const errors = (validateConfig.errors ?? []).filter(isReported);
   const diagnostics: Diagnostic[] = [];
@@ -36,7 +45,8 @@ export function checkSchema(source: ConfigSource, data: Record<string, unknown>)
 function isReported(error: ErrorObject): boolean {
   if (error.keyword === 'if' || error.keyword === 'propertyNames') return false;
   // A bastion that is not a mapping has its type error; which keys it lacks is noise.
-  if (error.keyword === 'oneOf' && (error.data === null || typeof error.data !== 'object')) return false;
+  if (error.keyword === 'oneOf' && (error.data === null || typeof error.data !== 'object'))
+    return false;
   return !/\/oneOf\/\d+\//.test(error.schemaPath);
 }
 
@@ -45,7 +55,9 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
   const key = lastKey(path);
   const noun = nounOf(error.parentSchema);
   const params = error.params as Record<string, unknown>;
-  const at = (p: YamlPath, part: 'key' | 'value' = 'value') => ({ source: source.rangeOf(p, part) });
+  const at = (p: YamlPath, part: 'key' | 'value' = 'value') => ({
+    source: source.rangeOf(p, part),
+  });
   const shown = (value: unknown) => (secretKeys.has(key) ? 'this value' : JSON.stringify(value));
 
   switch (error.keyword) {
@@ -57,7 +69,11 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
         severity: 'error',
         summary: `Unknown key "${unknown}"`,
         detail: `${capitalize(noun)} takes ${joinWords(known.map(quoteKey), 'and')}.`,
-        hint: suggestion(unknown, known) ?? (home ? `Did you mean to put it under \`${home}:\`?` : 'Remove it, or check its indentation.'),
+        hint:
+          suggestion(unknown, known) ??
+          (home
+            ? `Did you mean to put it under \`${home}:\`?`
+            : 'Remove it, or check its indentation.'),
         ...at([...path, unknown], 'key'),
       };
     }
@@ -68,7 +84,9 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
       return {
         severity: 'error',
         summary: `Missing key "${missing}"`,
-        detail: forPostgres ? 'The postgres state backend needs `database:` to say where the state lives.' : `${capitalize(noun)} needs ${joinWords(required.map(quoteKey), 'and')}.`,
+        detail: forPostgres
+          ? 'The postgres state backend needs `database:` to say where the state lives.'
+          : `${capitalize(noun)} needs ${joinWords(required.map(quoteKey), 'and')}.`,
         hint: `Add \`${missing}:\`${path.length ? ` under \`${String(path[path.length - 1])}:\`` : ' at the top of the file'}.`,
         ...at(path, 'key'),
       };
@@ -102,7 +120,13 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
         severity: 'error',
         summary: `Wrong type for ${key || 'the config'}`,
         detail: `${key ? `\`${key}\`` : 'The config'} must be ${article(expected)}, but here it is ${article(typeName(error.data))}.`,
-        hint: isSecret ? 'Read it from the environment, as `${env:NAME}`, or from a file, as `${file:PATH}`.' : expected === 'string' ? 'Put the value in quotes.' : expected === 'object' ? 'Indent the keys that belong under it.' : `Write ${article(expected)}.`,
+        hint: isSecret
+          ? 'Read it from the environment, as `${env:NAME}`, or from a file, as `${file:PATH}`.'
+          : expected === 'string'
+            ? 'Put the value in quotes.'
+            : expected === 'object'
+              ? 'Indent the keys that belong under it.'
+              : `Write ${article(expected)}.`,
         ...at(path),
       };
     }
@@ -112,7 +136,10 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
         severity: 'error',
         summary: `${capitalize(key)} out of range`,
         detail: `A port is a whole number from 1 to 65535, and this is ${shown(error.data)}.`,
-        hint: key === 'port' ? 'SSH listens on 22 and PostgreSQL on 5432 unless configured otherwise.' : 'Write a number within the range.',
+        hint:
+          key === 'port'
+            ? 'SSH listens on 22 and PostgreSQL on 5432 unless configured otherwise.'
+            : 'Write a number within the range.',
         ...at(path),
       };
     case 'minLength':
@@ -149,7 +176,9 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
       return {
         severity: 'error',
         summary: `Key "${key}" does not apply to the ${forPostgres ? 'postgres' : 'local'} backend`,
-        detail: forPostgres ? '`path` names the local state file; with `backend: postgres` the state lives in the database.' : `\`${key}\` is a setting of the postgres state backend.`,
+        detail: forPostgres
+          ? '`path` names the local state file; with `backend: postgres` the state lives in the database.'
+          : `\`${key}\` is a setting of the postgres state backend.`,
         hint: forPostgres ? 'Remove `path`.' : `Remove \`${key}\`, or set \`backend: postgres\`.`,
         ...at(path, 'key'),
       };
@@ -192,7 +221,8 @@ function describePattern(source: ConfigSource, error: ErrorObject, path: YamlPat
     return {
       severity: 'error',
       summary: `Invalid ${key} name "${value}"`,
-      detail: 'Names start with a lowercase letter and hold up to 63 lowercase letters, digits, `_` or `-`.',
+      detail:
+        'Names start with a lowercase letter and hold up to 63 lowercase letters, digits, `_` or `-`.',
       hint: `Write it as "${suggestName(value)}".`,
       source: source.rangeOf(path),
     };
@@ -208,7 +238,9 @@ function describePattern(source: ConfigSource, error: ErrorObject, path: YamlPat
 
 function describeAuth(source: ConfigSource, error: ErrorObject, path: YamlPath): Diagnostic {
   const bastion = error.data as Record<string, unknown>;
-  const present = ['private_key', 'private_key_file', 'agent'].filter((k) => k in bastion && bastion[k] !== false);
+  const present = ['private_key', 'private_key_file', 'agent'].filter(
+    (k) => k in bastion && bastion[k] !== false,
+  );
   const several = present.length > 1;
   return {
     severity: 'error',
@@ -216,7 +248,9 @@ function describeAuth(source: ConfigSource, error: ErrorObject, path: YamlPath):
     detail: several
       ? `A bastion authenticates with exactly one of private_key, private_key_file or agent: true, and this one has ${joinWords(present, 'and')}.`
       : 'A bastion authenticates with exactly one of private_key, private_key_file or agent: true, and this one has none.',
-    hint: several ? 'Keep one of them.' : 'Add `private_key: ${env:BASTION_PEM}`, `private_key_file: ~/.ssh/id_ed25519` or `agent: true`.',
+    hint: several
+      ? 'Keep one of them.'
+      : 'Add `private_key: ${env:BASTION_PEM}`, `private_key_file: ~/.ssh/id_ed25519` or `agent: true`.',
     source: source.rangeOf(path, 'key'),
   };
 }
@@ -255,12 +289,16 @@ function toPath(pointer: string): (string | number)[] {
 }
 
 function lastKey(path: YamlPath): string {
-  for (let i = path.length - 1; i >= 0; i--) if (typeof path[i] === 'string') return path[i] as string;
+  for (let i = path.length - 1; i >= 0; i--)
+    if (typeof path[i] === 'string') return path[i] as string;
   return '';
 }
 
 function suggestName(name: string): string {
-  const cleaned = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '_').replace(/^[^a-z]+/, '');
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '_')
+    .replace(/^[^a-z]+/, '');
   return (cleaned || 'name').slice(0, 63);
 }
 
@@ -280,6 +318,13 @@ function typeName(value: unknown): string {
 }
 
 function article(type: string): string {
-  const word = type === 'object' ? 'mapping' : type === 'array' ? 'list' : type === 'null' ? 'empty value' : type;
+  const word =
+    type === 'object'
+      ? 'mapping'
+      : type === 'array'
+        ? 'list'
+        : type === 'null'
+          ? 'empty value'
+          : type;
   return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
 }

@@ -1,5 +1,14 @@
 import * as jsYaml from 'js-yaml';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+  type Pair,
+} from 'yaml';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.ts';
 
 /** A path into the YAML document, as keys and sequence indices. */
@@ -22,7 +31,10 @@ export interface ConfigSource {
 
 /** Formats a YAML path the way users read it: `destinations.warehouse.database.port`. */
 export function formatPath(path: YamlPath): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((part) => (typeof part === 'number' ? `[${part}]` : part))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /*
@@ -40,7 +52,10 @@ const schema = jsYaml.CORE_SCHEMA.extend([merge]);
  * empty file and a document that is not a mapping become diagnostics; this
  * never throws on bad input.
  */
-export function parseConfigSource(file: string, text: string): { source: ConfigSource; diagnostics: Diagnostic[] } {
+export function parseConfigSource(
+  file: string,
+  text: string,
+): { source: ConfigSource; diagnostics: Diagnostic[] } {
   const data = loadQuickly(text);
   if (data) return { source: createSource(file, text, data), diagnostics: [] };
 
@@ -61,7 +76,8 @@ export function parseConfigSource(file: string, text: string): { source: ConfigS
     diagnostics.push({
       severity: 'error',
       summary: 'Config is not a mapping',
-      detail: 'A pgdest config file is a YAML mapping of keys such as `version`, `bastions` and `destinations`.',
+      detail:
+        'A pgdest config file is a YAML mapping of keys such as `version`, `bastions` and `destinations`.',
       hint: 'Start the file with `version: 1` at the beginning of a line.',
       source: positions.rangeAt(start, end, []),
     });
@@ -69,7 +85,13 @@ export function parseConfigSource(file: string, text: string): { source: ConfigS
     // js-yaml refused a file that the yaml package reads without complaint.
     const data = toPlainData(doc);
     if (data) return { source: createSource(file, text, data, positions), diagnostics };
-    diagnostics.push({ severity: 'error', summary: 'Invalid YAML', detail: 'The file could not be read as YAML.', hint: 'Check aliases and anchors, and the structure around them.', source: positions.rangeAt(0, 0, []) });
+    diagnostics.push({
+      severity: 'error',
+      summary: 'Invalid YAML',
+      detail: 'The file could not be read as YAML.',
+      hint: 'Check aliases and anchors, and the structure around them.',
+      source: positions.rangeAt(0, 0, []),
+    });
   }
   return { source, diagnostics };
 }
@@ -79,7 +101,13 @@ function loadQuickly(text: string): Record<string, unknown> | undefined {
   try {
     const documents = jsYaml.loadAll(text, undefined, { schema });
     const [value] = documents;
-    if (documents.length !== 1 || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    if (
+      documents.length !== 1 ||
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value)
+    )
+      return undefined;
     return value as Record<string, unknown>;
   } catch {
     return undefined;
@@ -94,7 +122,12 @@ interface Positions {
   find(path: YamlPath): FoundNode;
 }
 
-function createSource(file: string, text: string, data: Record<string, unknown> | undefined, parsed?: Positions) {
+function createSource(
+  file: string,
+  text: string,
+  data: Record<string, unknown> | undefined,
+  parsed?: Positions,
+) {
   let positions = parsed;
   const maskedPaths: YamlPath[] = [];
   const load = (): Positions => (positions ??= parsePositions(file, text, maskedPaths));
@@ -121,7 +154,12 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
   // yaml's own uniqueKeys check compares every pair of keys, which takes
   // seconds on a mapping of 10,000 destinations; indexKeys finds duplicates
   // in one pass and keeps the index for locating paths.
-  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
+  const documents = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: false,
+    prettyErrors: false,
+    merge: true,
+  });
   const docs: Document.Parsed[] = Array.isArray(documents) ? documents : [];
   const doc = docs[0];
   const keyIndex = new WeakMap<object, Map<string, Pair>>();
@@ -136,7 +174,15 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
     });
     const from = lineCounter.linePos(Math.min(start, text.length));
     const to = lineCounter.linePos(Math.min(Math.max(end, start), text.length));
-    return { file, line: from.line, column: from.col, endLine: to.line, endColumn: to.col, path: formatPath(path), snippet: maskedLine(text, lineCounter, from.line, masks) };
+    return {
+      file,
+      line: from.line,
+      column: from.col,
+      endLine: to.line,
+      endColumn: to.col,
+      path: formatPath(path),
+      snippet: maskedLine(text, lineCounter, from.line, masks),
+    };
   };
 
   const problems: Diagnostic[] = [];
@@ -178,7 +224,9 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
 function toPlainData(doc: Document.Parsed): Record<string, unknown> | undefined {
   try {
     const value: unknown = doc.toJS({ maxAliasCount: 1000 });
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -199,7 +247,11 @@ interface FoundNode {
 }
 
 /** Walks the YAML tree along `path`, stopping at the deepest node that exists. */
-function findNode(doc: Document.Parsed | undefined, path: YamlPath, keyIndex: WeakMap<object, Map<string, Pair>>): FoundNode {
+function findNode(
+  doc: Document.Parsed | undefined,
+  path: YamlPath,
+  keyIndex: WeakMap<object, Map<string, Pair>>,
+): FoundNode {
   let found: FoundNode = { value: doc?.contents ?? undefined, depth: 0, exact: path.length === 0 };
   let node: unknown = doc?.contents;
   for (const [index, step] of path.entries()) {
@@ -257,7 +309,12 @@ function isNode(value: unknown): value is Node {
   return value !== null && typeof value === 'object' && 'range' in value;
 }
 
-function maskedLine(text: string, lineCounter: LineCounter, line: number, masks: [number, number][]): string {
+function maskedLine(
+  text: string,
+  lineCounter: LineCounter,
+  line: number,
+  masks: [number, number][],
+): string {
   const start = lineCounter.lineStarts[line - 1] ?? 0;
   const next = lineCounter.lineStarts[line];
   const end = next === undefined ? text.length : next - 1;

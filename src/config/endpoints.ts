@@ -11,6 +11,8 @@ export function formatBastionEndpoint(bastion: Pick<Bastion, 'user' | 'host' | '
 }
 
 /** `host:port/database`, as plans show a database. */
-export function formatDatabaseEndpoint(database: Pick<DatabaseEndpoint, 'host' | 'port' | 'name'>): string {
+export function formatDatabaseEndpoint(
+  database: Pick<DatabaseEndpoint, 'host' | 'port' | 'name'>,
+): string {
   return `${formatHost(database.host)}:${database.port}/${database.name}`;
 }

@@ -23,7 +23,9 @@ export interface LoadResult {
 }
 
 /** The machine's own environment, for the command line. */
-export function systemEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): Environment {
+export function systemEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Environment {
   return {
     env,
     homeDir: env.HOME || homedir(),
@@ -43,17 +45,38 @@ export function loadConfig(target: string, options: LoadOptions): LoadResult {
   let baseDir: string;
   try {
     if (statSync(path).isDirectory()) {
-      files = readdirSync(path).filter((name) => /\.ya?ml$/.test(name)).sort().map((name) => join(path, name));
+      files = readdirSync(path)
+        .filter((name) => /\.ya?ml$/.test(name))
+        .sort()
+        .map((name) => join(path, name));
       baseDir = path;
       if (files.length === 0) {
-        return { diagnostics: [{ severity: 'error', summary: 'No config files in folder', detail: `${path} holds no *.yaml or *.yml file.`, hint: 'Name a config file with -c, or put pgdest.yaml in the folder.' }] };
+        return {
+          diagnostics: [
+            {
+              severity: 'error',
+              summary: 'No config files in folder',
+              detail: `${path} holds no *.yaml or *.yml file.`,
+              hint: 'Name a config file with -c, or put pgdest.yaml in the folder.',
+            },
+          ],
+        };
       }
     } else {
       files = [path];
       baseDir = dirname(path);
     }
   } catch {
-    return { diagnostics: [{ severity: 'error', summary: 'Config not found', detail: `${path} does not exist.`, hint: 'Run pgdest in the folder that holds pgdest.yaml, or name the file or folder with -c PATH.' }] };
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          summary: 'Config not found',
+          detail: `${path} does not exist.`,
+          hint: 'Run pgdest in the folder that holds pgdest.yaml, or name the file or folder with -c PATH.',
+        },
+      ],
+    };
   }
 
   const texts: { file: string; text: string }[] = [];
@@ -62,11 +85,19 @@ export function loadConfig(target: string, options: LoadOptions): LoadResult {
     try {
       texts.push({ file, text: readFileSync(file, 'utf8') });
     } catch (error) {
-      diagnostics.push({ severity: 'error', summary: 'Config file unreadable', detail: `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, hint: 'Check the file permissions.' });
+      diagnostics.push({
+        severity: 'error',
+        summary: 'Config file unreadable',
+        detail: `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+        hint: 'Check the file permissions.',
+      });
     }
   }
   const result = loadConfigTexts(texts, { ...options, environment, baseDir });
-  return { config: diagnostics.length ? undefined : result.config, diagnostics: [...diagnostics, ...result.diagnostics] };
+  return {
+    config: diagnostics.length ? undefined : result.config,
+    diagnostics: [...diagnostics, ...result.diagnostics],
+  };
 }
 
 /** Loads configuration text already read; the loader's core, and what property tests feed. */
@@ -98,14 +129,23 @@ export function loadConfigTexts(
   // parsed: a file that did not may hold the bastion another file names.
   if (unparsed) return { diagnostics: sortBySource(diagnostics) };
   diagnostics.push(...checkRules(declared, environment));
-  const built = buildConfig(declared, { baseDir: options.baseDir, files: texts.map((t) => t.file), mode: options.mode, environment });
+  const built = buildConfig(declared, {
+    baseDir: options.baseDir,
+    files: texts.map((t) => t.file),
+    mode: options.mode,
+    environment,
+  });
   diagnostics.push(...built.diagnostics);
 
   const failed = diagnostics.some((d) => d.severity === 'error');
   return { config: failed ? undefined : built.config, diagnostics: sortBySource(diagnostics) };
 }
 
-function mergeDeclarations(declared: Declarations, source: ConfigSource, invalidPaths: string[]): Diagnostic[] {
+function mergeDeclarations(
+  declared: Declarations,
+  source: ConfigSource,
+  invalidPaths: string[],
+): Diagnostic[] {
   const data = source.data!;
   const diagnostics: Diagnostic[] = [];
   const isValid = (path: YamlPath) => {
@@ -119,7 +159,15 @@ function mergeDeclarations(declared: Declarations, source: ConfigSource, invalid
       const path = [section, name];
       const earlier = map.get(name);
       if (earlier) {
-        diagnostics.push(declaredTwice(section === 'bastions' ? 'bastion' : 'destination', name, earlier, source, path));
+        diagnostics.push(
+          declaredTwice(
+            section === 'bastions' ? 'bastion' : 'destination',
+            name,
+            earlier,
+            source,
+            path,
+          ),
+        );
         continue;
       }
       const valid = isValid(path) && raw !== null && typeof raw === 'object';
@@ -133,19 +181,37 @@ function mergeDeclarations(declared: Declarations, source: ConfigSource, invalid
     if (declared.state) {
       diagnostics.push(declaredTwice('state section', 'state', declared.state, source, ['state']));
     } else {
-      declared.state = { name: 'state', raw: data.state as Declared<never>['raw'], path: ['state'], source, valid: isValid(['state']) };
+      declared.state = {
+        name: 'state',
+        raw: data.state as Declared<never>['raw'],
+        path: ['state'],
+        source,
+        valid: isValid(['state']),
+      };
     }
   }
   return diagnostics;
 }
 
-function declaredTwice(what: string, name: string, earlier: Declared<unknown>, source: ConfigSource, path: YamlPath): Diagnostic {
+function declaredTwice(
+  what: string,
+  name: string,
+  earlier: Declared<unknown>,
+  source: ConfigSource,
+  path: YamlPath,
+): Diagnostic {
   const first = earlier.source.rangeOf(earlier.path, 'key');
   return {
     severity: 'error',
-    summary: what === 'state section' ? 'State declared twice' : `${what === 'bastion' ? 'Bastion' : 'Destination'} "${name}" declared twice`,
+    summary:
+      what === 'state section'
+        ? 'State declared twice'
+        : `${what === 'bastion' ? 'Bastion' : 'Destination'} "${name}" declared twice`,
     detail: `It is first declared in ${first.file} at line ${first.line}, column ${first.column}, and again here.`,
-    hint: what === 'state section' ? 'Keep one `state:` section in the folder.' : `Remove one of the two, or rename this ${what}.`,
+    hint:
+      what === 'state section'
+        ? 'Keep one `state:` section in the folder.'
+        : `Remove one of the two, or rename this ${what}.`,
     source: source.rangeOf(path, 'key'),
   };
 }
@@ -155,7 +221,10 @@ function maskLiteralSecrets(source: ConfigSource, value: unknown, path: YamlPath
   if (value === null || typeof value !== 'object') return;
   for (const [key, child] of Object.entries(value)) {
     const childPath = [...path, Array.isArray(value) ? Number(key) : key];
-    if (secretKeys.has(key) && !(typeof child === 'string' && /^\$\{(env|file):[^}]*\}$/.test(child))) {
+    if (
+      secretKeys.has(key) &&
+      !(typeof child === 'string' && /^\$\{(env|file):[^}]*\}$/.test(child))
+    ) {
       source.maskValueAt(childPath);
     } else {
       maskLiteralSecrets(source, child, childPath);
@@ -171,7 +240,9 @@ function sortBySource(diagnostics: Diagnostic[]): Diagnostic[] {
       const x = a.diagnostic.source;
       const y = b.diagnostic.source;
       if (!x || !y) return (x ? 1 : 0) - (y ? 1 : 0) || a.index - b.index;
-      return x.file.localeCompare(y.file) || x.line - y.line || x.column - y.column || a.index - b.index;
+      return (
+        x.file.localeCompare(y.file) || x.line - y.line || x.column - y.column || a.index - b.index
+      );
     })
     .map(({ diagnostic }) => diagnostic);
 }

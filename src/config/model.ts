@@ -13,12 +13,18 @@ export type Privilege = 'CREATE' | 'ALTER' | 'INSERT' | 'SELECT' | 'DELETE' | 'D
 export type SchemaFallback = 'public' | 'none';
 export type OnDelete = 'forget' | 'drop';
 
-export const allPrivileges: readonly Privilege[] = ['CREATE', 'ALTER', 'INSERT', 'SELECT', 'DELETE', 'DROP'];
+export const allPrivileges: readonly Privilege[] = [
+  'CREATE',
+  'ALTER',
+  'INSERT',
+  'SELECT',
+  'DELETE',
+  'DROP',
+];
 
 /** How a bastion authenticates the SSH user. */
 export type BastionAuth =
-  | { kind: 'key'; privateKey: Secret; passphrase?: Secret }
-  | { kind: 'agent'; passphrase?: Secret };
+  { kind: 'key'; privateKey: Secret; passphrase?: Secret } | { kind: 'agent'; passphrase?: Secret };
 
 export interface Bastion {
   name: string;

@@ -6,7 +6,10 @@ import { Secret } from './secret.ts';
  * `file:PATH`), for a destination that the config no longer declares. A
  * literal secret was never recorded, so it cannot be read back.
  */
-export function secretFromOrigin(origin: string | undefined, environment: Environment): Secret | undefined {
+export function secretFromOrigin(
+  origin: string | undefined,
+  environment: Environment,
+): Secret | undefined {
   if (origin === undefined) return undefined;
   if (origin.startsWith('env:')) {
     const name = origin.slice(4);

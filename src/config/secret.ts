@@ -29,7 +29,9 @@ export class Secret {
   /** The value itself. Throws when it could not be read; loading in connect mode prevents that. */
   reveal(): string {
     if (this.#value === undefined) {
-      throw new Error(`secret from ${this.origin} is not available: ${this.problem ?? 'unknown reason'}`);
+      throw new Error(
+        `secret from ${this.origin} is not available: ${this.problem ?? 'unknown reason'}`,
+      );
     }
     return this.#value;
   }

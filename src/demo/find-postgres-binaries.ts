@@ -17,24 +17,40 @@ export interface PostgresBinaries {
  * /usr/lib/postgresql/N/bin, as Debian and Ubuntu install them. Says how to
  * install them when there are none.
  */
-export function findPostgresBinaries(env: Readonly<Record<string, string | undefined>> = process.env): PostgresBinaries {
+export function findPostgresBinaries(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): PostgresBinaries {
   const candidates = [...(env.PATH ?? '').split(delimiter).filter(Boolean)];
   try {
-    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    candidates.push(
+      execFileSync('pg_config', ['--bindir'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim(),
+    );
   } catch {
     // No pg_config: the packages for building against PostgreSQL are not installed.
   }
   const versions = safeReaddir('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name));
-  for (const version of versions.sort((a, b) => Number(b) - Number(a))) candidates.push(`/usr/lib/postgresql/${version}/bin`);
+  for (const version of versions.sort((a, b) => Number(b) - Number(a)))
+    candidates.push(`/usr/lib/postgresql/${version}/bin`);
 
   for (const bindir of candidates) {
-    const binaries = { bindir, initdb: join(bindir, 'initdb'), postgres: join(bindir, 'postgres'), pgCtl: join(bindir, 'pg_ctl') };
+    const binaries = {
+      bindir,
+      initdb: join(bindir, 'initdb'),
+      postgres: join(bindir, 'postgres'),
+      pgCtl: join(bindir, 'pg_ctl'),
+    };
     if ([binaries.initdb, binaries.postgres, binaries.pgCtl].every(isExecutable)) return binaries;
   }
-  throw new UserError(errorDiagnostic('PostgreSQL server programs not found', {
-    detail: 'pgdest demo starts a throwaway PostgreSQL, and needs initdb, postgres and pg_ctl: none were found on PATH, through pg_config, or under /usr/lib/postgresql/*/bin.',
-    hint: 'Install them: `sudo apt-get install postgresql` (Debian, Ubuntu), `brew install postgresql@15` (macOS), or `sudo dnf install postgresql-server` (Fedora); or put their folder on PATH.',
-  }));
+  throw new UserError(
+    errorDiagnostic('PostgreSQL server programs not found', {
+      detail:
+        'pgdest demo starts a throwaway PostgreSQL, and needs initdb, postgres and pg_ctl: none were found on PATH, through pg_config, or under /usr/lib/postgresql/*/bin.',
+      hint: 'Install them: `sudo apt-get install postgresql` (Debian, Ubuntu), `brew install postgresql@15` (macOS), or `sudo dnf install postgresql-server` (Fedora); or put their folder on PATH.',
+    }),
+  );
 }
 
 function safeReaddir(path: string): string[] {

@@ -18,7 +18,10 @@ export interface DemoBastion {
  * one generated client key for user `demo`, opens no shell, and forwards only
  * to the one database it guards, as a locked-down bastion would.
  */
-export async function startDemoBastion(target: { host: string; port: number }): Promise<DemoBastion> {
+export async function startDemoBastion(target: {
+  host: string;
+  port: number;
+}): Promise<DemoBastion> {
   const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
   const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
   const allowed = ssh2.utils.parseKey(clientKey.public);
@@ -31,10 +34,15 @@ export async function startDemoBastion(target: { host: string; port: number }): 
     client.on('close', () => clients.delete(client));
     client.on('error', () => {});
     client.on('authentication', (context) => {
-      const matches = context.method === 'publickey' && context.username === user && context.key.data.equals(allowed.getPublicSSH());
+      const matches =
+        context.method === 'publickey' &&
+        context.username === user &&
+        context.key.data.equals(allowed.getPublicSSH());
       if (!matches) return context.reject(['publickey']);
       if (!context.signature) return context.accept();
-      return allowed.verify(context.blob!, context.signature, context.hashAlgo) ? context.accept() : context.reject(['publickey']);
+      return allowed.verify(context.blob!, context.signature, context.hashAlgo)
+        ? context.accept()
+        : context.reject(['publickey']);
     });
     client.on('ready', () => {
       client.on('session', (_accept, reject) => reject());
@@ -56,7 +64,10 @@ export async function startDemoBastion(target: { host: string; port: number }): 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const publicHostKey = ssh2.utils.parseKey(hostKey.public);
   if (publicHostKey instanceof Error) throw publicHostKey;
-  const fingerprint = createHash('sha256').update(publicHostKey.getPublicSSH()).digest('base64').replace(/=+$/, '');
+  const fingerprint = createHash('sha256')
+    .update(publicHostKey.getPublicSSH())
+    .digest('base64')
+    .replace(/=+$/, '');
   return {
     port: (server.address() as AddressInfo).port,
     user,

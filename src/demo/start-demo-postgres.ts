@@ -30,20 +30,55 @@ export async function startDemoPostgres(dir: string): Promise<DemoPostgres> {
   if (user.isOther) await chown(dir, user.uid, user.gid);
 
   try {
-    await promisify(execFile)(...asServerUser(user, binaries.initdb, ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '--encoding=UTF8', '--locale=C', '--no-instructions']));
+    await promisify(execFile)(
+      ...asServerUser(user, binaries.initdb, [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '--no-sync',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ]),
+    );
   } catch (error) {
-    const output = String((error as { stderr?: string }).stderr ?? '').trim().split('\n').slice(-3).join(' ');
-    throw new UserError(errorDiagnostic('initdb failed', {
-      detail: `${binaries.initdb} could not create the demo's database in ${dataDir}: ${output || (error as Error).message}`,
-      hint: user.isOther ? 'PostgreSQL runs as the postgres user, which must be able to reach that folder: set TMPDIR to a folder every user may traverse, such as /tmp.' : 'Set TMPDIR to a folder with free space that you may write to.',
-    }));
+    const output = String((error as { stderr?: string }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' ');
+    throw new UserError(
+      errorDiagnostic('initdb failed', {
+        detail: `${binaries.initdb} could not create the demo's database in ${dataDir}: ${output || (error as Error).message}`,
+        hint: user.isOther
+          ? 'PostgreSQL runs as the postgres user, which must be able to reach that folder: set TMPDIR to a folder every user may traverse, such as /tmp.'
+          : 'Set TMPDIR to a folder with free space that you may write to.',
+      }),
+    );
   }
   const port = await findFreePort();
-  await writeFile(join(dataDir, 'postgresql.auto.conf'), [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'shared_buffers = 16MB', ''].join('\n'));
+  await writeFile(
+    join(dataDir, 'postgresql.auto.conf'),
+    [
+      `port = ${port}`,
+      "listen_addresses = '127.0.0.1'",
+      `unix_socket_directories = '${dir}'`,
+      'fsync = off',
+      'synchronous_commit = off',
+      'full_page_writes = off',
+      'shared_buffers = 16MB',
+      '',
+    ].join('\n'),
+  );
   if (user.isOther) await chown(join(dataDir, 'postgresql.auto.conf'), user.uid, user.gid);
 
   const log = await open(join(dir, 'postgres.log'), 'a');
-  const server = spawn(...asServerUser(user, binaries.postgres, ['-D', dataDir]), { stdio: ['ignore', log.fd, log.fd] });
+  const server = spawn(...asServerUser(user, binaries.postgres, ['-D', dataDir]), {
+    stdio: ['ignore', log.fd, log.fd],
+  });
   await log.close();
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   await waitUntilReady(dir, port, server);
@@ -56,7 +91,8 @@ export async function startDemoPostgres(dir: string): Promise<DemoPostgres> {
   const version = await (async () => {
     const client = await connect();
     try {
-      return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+      return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+        .rows[0]!.v;
     } finally {
       await client.end();
     }
@@ -84,17 +120,25 @@ export async function startDemoPostgres(dir: string): Promise<DemoPostgres> {
   };
 }
 
-async function waitUntilReady(socketDir: string, port: number, server: ChildProcess): Promise<void> {
+async function waitUntilReady(
+  socketDir: string,
+  port: number,
+  server: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (server.exitCode !== null) throw new Error(`PostgreSQL exited during startup (code ${server.exitCode}); see postgres.log`);
+    if (server.exitCode !== null)
+      throw new Error(
+        `PostgreSQL exited during startup (code ${server.exitCode}); see postgres.log`,
+      );
     const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres' });
     try {
       await client.connect();
       await client.end();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error('PostgreSQL did not start within 30 s; see postgres.log');
+      if (Date.now() > deadline)
+        throw new Error('PostgreSQL did not start within 30 s; see postgres.log');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -107,7 +151,11 @@ export function findFreePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }

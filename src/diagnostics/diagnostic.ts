@@ -17,7 +17,8 @@ export type Severity = 'error' | 'warning';
  * What kind of problem a diagnostic reports, for machines: a CI job tells a
  * destination it cannot reach apart from one whose loader lacks privileges.
  */
-export type DiagnosticCode = 'unreachable' | 'login-refused' | 'missing-privileges' | 'fallback' | 'stale-plan' | 'error';
+export type DiagnosticCode =
+  'unreachable' | 'login-refused' | 'missing-privileges' | 'fallback' | 'stale-plan' | 'error';
 
 /**
  * A problem found in the configuration, a plan or a connection. The summary is
@@ -39,11 +40,17 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
-export function errorDiagnostic(summary: string, fields: Omit<Diagnostic, 'severity' | 'summary'> = {}): Diagnostic {
+export function errorDiagnostic(
+  summary: string,
+  fields: Omit<Diagnostic, 'severity' | 'summary'> = {},
+): Diagnostic {
   return { severity: 'error', summary, ...fields };
 }
 
-export function warningDiagnostic(summary: string, fields: Omit<Diagnostic, 'severity' | 'summary'> = {}): Diagnostic {
+export function warningDiagnostic(
+  summary: string,
+  fields: Omit<Diagnostic, 'severity' | 'summary'> = {},
+): Diagnostic {
   return { severity: 'warning', summary, ...fields };
 }
 

@@ -4,7 +4,11 @@ import type { DestinationState } from '../state/state.ts';
 import type { Attributes } from './plan.ts';
 
 /** The attributes a destination will have once applied. */
-export function desiredAttributes(destination: Destination, bastion: Bastion | undefined, effectiveSchema: string): Attributes {
+export function desiredAttributes(
+  destination: Destination,
+  bastion: Bastion | undefined,
+  effectiveSchema: string,
+): Attributes {
   return {
     bastion: bastion ? formatBastionEndpoint(bastion) : null,
     database: formatDatabaseEndpoint(destination.database),
@@ -36,7 +40,9 @@ export function priorAttributes(entry: DestinationState): Attributes {
 
 /** The attributes whose values differ, by name. */
 export function changedAttributes(before: Attributes, after: Attributes): (keyof Attributes)[] {
-  return (Object.keys(after) as (keyof Attributes)[]).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+  return (Object.keys(after) as (keyof Attributes)[]).filter(
+    (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  );
 }
 
 /** Privileges in one fixed order, so that the order they are written in is not a change. */

@@ -18,7 +18,12 @@ export interface PlanOptions {
  * refreshing observed) and the prior state (what was last applied). Pure:
  * no connection, no file, no clock.
  */
-export function buildPlan(desired: Config, observations: ReadonlyMap<string, Observation>, prior: State | undefined, options: PlanOptions = {}): Plan {
+export function buildPlan(
+  desired: Config,
+  observations: ReadonlyMap<string, Observation>,
+  prior: State | undefined,
+  options: PlanOptions = {},
+): Plan {
   const inScope = (name: string) => !options.targets?.length || options.targets.includes(name);
   const changes: Change[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -31,11 +36,19 @@ export function buildPlan(desired: Config, observations: ReadonlyMap<string, Obs
       const observation = observations.get(destination.name);
       if (!observation) throw new Error(`no observation for ${destination.address}`);
       if (observation.kind === 'unreachable') {
-        diagnostics.push(...observation.diagnostics.map((d) => ({ ...d, address: destination.address })));
+        diagnostics.push(
+          ...observation.diagnostics.map((d) => ({ ...d, address: destination.address })),
+        );
         continue;
       }
-      const bastion = destination.bastion === undefined ? undefined : desired.bastions.get(destination.bastion);
-      const planned = planDestination({ desired: destination, bastion, actual: observation.actual, prior: priorEntries[destination.name] });
+      const bastion =
+        destination.bastion === undefined ? undefined : desired.bastions.get(destination.bastion);
+      const planned = planDestination({
+        desired: destination,
+        bastion,
+        actual: observation.actual,
+        prior: priorEntries[destination.name],
+      });
       diagnostics.push(...planned.diagnostics);
       if (planned.change) changes.push(planned.change);
     }

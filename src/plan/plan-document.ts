@@ -10,7 +10,16 @@ export const planFormatVersion = 1;
  * why nothing can. A CI job tells drift apart from an unreachable database
  * and from missing privileges.
  */
-export type DestinationStatus = 'unchanged' | 'new' | 'drift' | 'changed' | 'removed' | 'unreachable' | 'login-refused' | 'missing-privileges' | 'error';
+export type DestinationStatus =
+  | 'unchanged'
+  | 'new'
+  | 'drift'
+  | 'changed'
+  | 'removed'
+  | 'unreachable'
+  | 'login-refused'
+  | 'missing-privileges'
+  | 'error';
 
 export interface PlanDocument {
   format_version: number;
@@ -23,7 +32,12 @@ export interface PlanDocument {
   destroy: boolean;
   summary: { create: number; update: number; delete: number; no_op: number; errors: number };
   has_changes: boolean;
-  destinations: { address: string; name: string; action: Action | null; status: DestinationStatus }[];
+  destinations: {
+    address: string;
+    name: string;
+    action: Action | null;
+    status: DestinationStatus;
+  }[];
   changes: ChangeDocument[];
   diagnostics: DiagnosticDocument[];
 }
@@ -40,7 +54,10 @@ export interface ChangeDocument {
   steps: StepDocument[];
 }
 
-export type StepDocument = { kind: Step['kind']; as: Step['as']; sql: string } & Record<string, string | boolean>;
+export type StepDocument = { kind: Step['kind']; as: Step['as']; sql: string } & Record<
+  string,
+  string | boolean
+>;
 
 export interface DiagnosticDocument {
   severity: 'error' | 'warning';
@@ -69,7 +86,13 @@ export function toPlanDocument(plan: Plan, meta: PlanMetadata): PlanDocument {
     prior_state: plan.prior,
     targets: [...meta.targets],
     destroy: meta.destroy,
-    summary: { create: counts.create, update: counts.update, delete: counts.delete, no_op: counts.noop, errors: plan.diagnostics.filter((d) => d.severity === 'error').length },
+    summary: {
+      create: counts.create,
+      update: counts.update,
+      delete: counts.delete,
+      no_op: counts.noop,
+      errors: plan.diagnostics.filter((d) => d.severity === 'error').length,
+    },
     has_changes: hasChanges(plan),
     destinations: destinationStatuses(plan),
     changes: plan.changes.map(toChangeDocument),
@@ -113,17 +136,29 @@ function toChangeDocument(change: Change): ChangeDocument {
 
 function toStepDocument(step: Step): StepDocument {
   const { withPassword, ...rest } = step as Step & { withPassword?: boolean };
-  return { ...rest, ...(withPassword === undefined ? {} : { with_password: withPassword }) } as StepDocument;
+  return {
+    ...rest,
+    ...(withPassword === undefined ? {} : { with_password: withPassword }),
+  } as StepDocument;
 }
 
 function fromStepDocument(document: StepDocument): Step {
-  const { with_password: withPassword, ...rest } = document as StepDocument & { with_password?: boolean };
+  const { with_password: withPassword, ...rest } = document as StepDocument & {
+    with_password?: boolean;
+  };
   return { ...rest, ...(withPassword === undefined ? {} : { withPassword }) } as unknown as Step;
 }
 
 export function toDiagnosticDocument(diagnostic: Diagnostic): DiagnosticDocument {
   const { severity, summary, detail, hint, address, code } = diagnostic;
-  return { severity, summary, ...(detail && { detail }), ...(hint && { hint }), ...(address && { address }), ...(code && { code }) };
+  return {
+    severity,
+    summary,
+    ...(detail && { detail }),
+    ...(hint && { hint }),
+    ...(address && { address }),
+    ...(code && { code }),
+  };
 }
 
 /** Each destination in the plan, with what happens to it or why nothing can. */
@@ -131,14 +166,36 @@ export function destinationStatuses(plan: Plan): PlanDocument['destinations'] {
   const rows = new Map<string, PlanDocument['destinations'][number]>();
   for (const change of plan.changes) {
     const status: DestinationStatus =
-      change.action === 'create' ? 'new' : change.action === 'delete' ? 'removed' : change.action === 'no-op' ? 'unchanged' : change.drift ? 'drift' : 'changed';
-    rows.set(change.address, { address: change.address, name: change.name, action: change.action, status });
+      change.action === 'create'
+        ? 'new'
+        : change.action === 'delete'
+          ? 'removed'
+          : change.action === 'no-op'
+            ? 'unchanged'
+            : change.drift
+              ? 'drift'
+              : 'changed';
+    rows.set(change.address, {
+      address: change.address,
+      name: change.name,
+      action: change.action,
+      status,
+    });
   }
   for (const diagnostic of plan.diagnostics) {
-    if (diagnostic.severity !== 'error' || !diagnostic.address || rows.has(diagnostic.address)) continue;
+    if (diagnostic.severity !== 'error' || !diagnostic.address || rows.has(diagnostic.address))
+      continue;
     const code = diagnostic.code;
-    const status: DestinationStatus = code === 'unreachable' || code === 'login-refused' || code === 'missing-privileges' ? code : 'error';
-    rows.set(diagnostic.address, { address: diagnostic.address, name: diagnostic.address.replace(/^destination\./, ''), action: null, status });
+    const status: DestinationStatus =
+      code === 'unreachable' || code === 'login-refused' || code === 'missing-privileges'
+        ? code
+        : 'error';
+    rows.set(diagnostic.address, {
+      address: diagnostic.address,
+      name: diagnostic.address.replace(/^destination\./, ''),
+      action: null,
+      status,
+    });
   }
   return [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

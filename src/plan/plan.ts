@@ -28,7 +28,15 @@ export type StepLogin = 'loader' | 'admin';
 export type Step =
   | { kind: 'create-role'; as: 'admin'; role: string; withPassword: boolean; sql: string }
   | { kind: 'create-schema'; as: StepLogin; schema: string; owner?: string; sql: string }
-  | { kind: 'grant'; as: 'admin'; privilege: 'CONNECT' | 'CREATE' | 'USAGE'; on: 'database' | 'schema'; object: string; role: string; sql: string }
+  | {
+      kind: 'grant';
+      as: 'admin';
+      privilege: 'CONNECT' | 'CREATE' | 'USAGE';
+      on: 'database' | 'schema';
+      object: string;
+      role: string;
+      sql: string;
+    }
   | { kind: 'drop-schema'; as: StepLogin; schema: string; sql: string };
 
 export interface Change {

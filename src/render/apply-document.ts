@@ -1,5 +1,9 @@
 import type { ApplyResult } from '../apply/apply-plan.ts';
-import { toDiagnosticDocument, type DiagnosticDocument, type PlanDocument } from '../plan/plan-document.ts';
+import {
+  toDiagnosticDocument,
+  type DiagnosticDocument,
+  type PlanDocument,
+} from '../plan/plan-document.ts';
 
 /** What `apply --format json` prints: the plan applied, what was done, what failed. */
 export interface ApplyDocument {
@@ -11,11 +15,19 @@ export interface ApplyDocument {
 }
 
 export function toApplyDocument(plan: PlanDocument, result: ApplyResult): ApplyDocument {
-  const failed = [...new Set(result.diagnostics.filter((d) => d.severity === 'error' && d.address).map((d) => d.address!))].sort();
+  const failed = [
+    ...new Set(
+      result.diagnostics.filter((d) => d.severity === 'error' && d.address).map((d) => d.address!),
+    ),
+  ].sort();
   return {
     format_version: 1,
     plan,
-    applied: result.applied.map((change) => ({ address: change.address, action: change.action, effective_schema: change.after?.effective_schema ?? null })),
+    applied: result.applied.map((change) => ({
+      address: change.address,
+      action: change.action,
+      effective_schema: change.after?.effective_schema ?? null,
+    })),
     failed,
     diagnostics: result.diagnostics.map(toDiagnosticDocument),
   };

@@ -7,7 +7,14 @@ export interface DiagnosticJson {
   detail?: string;
   hint?: string;
   address?: string;
-  source?: { file: string; line: number; column: number; end_line: number; end_column: number; path: string };
+  source?: {
+    file: string;
+    line: number;
+    column: number;
+    end_line: number;
+    end_column: number;
+    path: string;
+  };
 }
 
 export function toDiagnosticJson(diagnostic: Diagnostic): DiagnosticJson {
@@ -19,7 +26,14 @@ export function toDiagnosticJson(diagnostic: Diagnostic): DiagnosticJson {
     ...(hint !== undefined && { hint }),
     ...(address !== undefined && { address }),
     ...(source && {
-      source: { file: source.file, line: source.line, column: source.column, end_line: source.endLine, end_column: source.endColumn, path: source.path },
+      source: {
+        file: source.file,
+        line: source.line,
+        column: source.column,
+        end_line: source.endLine,
+        end_column: source.endColumn,
+        path: source.path,
+      },
     }),
   };
 }

@@ -14,15 +14,26 @@ import { plainPalette, type Palette } from './palette.ts';
  *       A database takes `host`, `port`, ... and `ssl_root_cert`.
  *       Did you mean "port"?
  */
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], palette: Palette = plainPalette, cwd?: string): string {
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  palette: Palette = plainPalette,
+  cwd?: string,
+): string {
   return groupByAddress(diagnostics)
     .map(({ diagnostic, addresses }) => renderDiagnostic(diagnostic, palette, cwd, addresses))
     .join('\n');
 }
 
-export function renderDiagnostic(diagnostic: Diagnostic, palette: Palette = plainPalette, cwd?: string, addresses = diagnostic.address ? [diagnostic.address] : []): string {
+export function renderDiagnostic(
+  diagnostic: Diagnostic,
+  palette: Palette = plainPalette,
+  cwd?: string,
+  addresses = diagnostic.address ? [diagnostic.address] : [],
+): string {
   const isError = diagnostic.severity === 'error';
-  const label = isError ? palette.red(palette.bold('Error:')) : palette.yellow(palette.bold('Warning:'));
+  const label = isError
+    ? palette.red(palette.bold('Error:'))
+    : palette.yellow(palette.bold('Warning:'));
   const lines = [`${label} ${palette.bold(diagnostic.summary)}`];
   if (addresses.length > 0 && !diagnostic.source) lines.push('', `  on ${addresses.join(', ')}`);
   if (diagnostic.source) lines.push('', ...renderSource(diagnostic.source, palette, cwd));
@@ -33,14 +44,16 @@ export function renderDiagnostic(diagnostic: Diagnostic, palette: Palette = plai
 }
 
 function renderSource(source: SourceRange, palette: Palette, cwd?: string): string[] {
-  const file = cwd && source.file.startsWith(`${cwd}/`) ? source.file.slice(cwd.length + 1) : source.file;
+  const file =
+    cwd && source.file.startsWith(`${cwd}/`) ? source.file.slice(cwd.length + 1) : source.file;
   const where = `  on ${file} line ${source.line}, column ${source.column}${source.path ? `, at ${source.path}` : ''}:`;
   if (source.snippet === undefined || source.snippet.trim() === '') return [where];
   const number = String(source.line);
   const gutter = ' '.repeat(number.length);
   const snippet = source.snippet.replace(/\t/g, ' ');
   const start = Math.max(source.column - 1, 0);
-  const end = source.endLine === source.line ? Math.max(source.endColumn - 1, start + 1) : snippet.length;
+  const end =
+    source.endLine === source.line ? Math.max(source.endColumn - 1, start + 1) : snippet.length;
   const width = Math.max(Math.min(end, snippet.length) - start, 1);
   return [
     where,
@@ -66,7 +79,9 @@ export function renderDiagnosticCounts(diagnostics: readonly Diagnostic[]): stri
  * destinations behind a bastion that refuses its host key make one message
  * that names them all, not fifty copies.
  */
-function groupByAddress(diagnostics: readonly Diagnostic[]): { diagnostic: Diagnostic; addresses: string[] }[] {
+function groupByAddress(
+  diagnostics: readonly Diagnostic[],
+): { diagnostic: Diagnostic; addresses: string[] }[] {
   const groups = new Map<string, { diagnostic: Diagnostic; addresses: string[] }>();
   for (const diagnostic of diagnostics) {
     const { address, ...rest } = diagnostic;

@@ -2,7 +2,12 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { destinationStatuses } from '../plan/plan-document.ts';
 import { countChanges, hasChanges, type Change, type Plan } from '../plan/plan.ts';
 
-const actionLabels: Record<Change['action'], string> = { create: '+ create', update: '~ update', delete: '- delete', 'no-op': 'no change' };
+const actionLabels: Record<Change['action'], string> = {
+  create: '+ create',
+  update: '~ update',
+  delete: '- delete',
+  'no-op': 'no change',
+};
 
 /**
  * A plan summary fit for a pull-request comment: the counts, a table of the
@@ -15,7 +20,9 @@ export function renderPlanMarkdown(plan: Plan): string {
   const warnings = plan.diagnostics.filter((d) => d.severity === 'warning');
   const lines: string[] = [];
 
-  const title = hasChanges(plan) ? `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete` : 'no changes';
+  const title = hasChanges(plan)
+    ? `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete`
+    : 'no changes';
   lines.push(`### pgdest plan: ${title}`, '');
 
   const rows = destinationStatuses(plan).filter((row) => row.status !== 'unchanged');
@@ -24,21 +31,37 @@ export function renderPlanMarkdown(plan: Plan): string {
     for (const row of rows) {
       const change = plan.changes.find((c) => c.address === row.address);
       const error = errors.find((d) => d.address === row.address);
-      const action = change ? actionLabels[change.action] + (change.destructive ? ' (destructive)' : '') : '**error**';
+      const action = change
+        ? actionLabels[change.action] + (change.destructive ? ' (destructive)' : '')
+        : '**error**';
       const why = change ? change.reasons.join('; ') : `${row.status}: ${error?.summary ?? ''}`;
       lines.push(`| \`${row.name}\` | ${action} | ${schemaCell(change)} | ${escapeCell(why)} |`);
     }
     lines.push('');
   }
-  if (counts.noop > 0) lines.push(`${counts.noop} destination${counts.noop === 1 ? '' : 's'} unchanged.`, '');
+  if (counts.noop > 0)
+    lines.push(`${counts.noop} destination${counts.noop === 1 ? '' : 's'} unchanged.`, '');
 
   if (errors.length > 0) lines.push('**Errors**', '', ...errors.map(listItem), '');
   if (warnings.length > 0) lines.push('**Warnings**', '', ...warnings.map(listItem), '');
 
-  const statements = plan.changes.flatMap((change) => (change.steps.length ? [`-- ${change.address}`, ...change.steps.map((step) => `${step.sql};`)] : []));
+  const statements = plan.changes.flatMap((change) =>
+    change.steps.length
+      ? [`-- ${change.address}`, ...change.steps.map((step) => `${step.sql};`)]
+      : [],
+  );
   const count = plan.changes.reduce((n, change) => n + change.steps.length, 0);
   if (count > 0) {
-    lines.push(`<details><summary>SQL (${count} statement${count === 1 ? '' : 's'})</summary>`, '', '```sql', ...statements, '```', '', '</details>', '');
+    lines.push(
+      `<details><summary>SQL (${count} statement${count === 1 ? '' : 's'})</summary>`,
+      '',
+      '```sql',
+      ...statements,
+      '```',
+      '',
+      '</details>',
+      '',
+    );
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -46,7 +69,9 @@ export function renderPlanMarkdown(plan: Plan): string {
 function schemaCell(change: Change | undefined): string {
   const after = change?.after ?? change?.before;
   if (!after) return '';
-  return after.fallback ? `\`${after.effective_schema}\` (fallback for \`${after.schema}\`)` : `\`${after.effective_schema}\``;
+  return after.fallback
+    ? `\`${after.effective_schema}\` (fallback for \`${after.schema}\`)`
+    : `\`${after.effective_schema}\``;
 }
 
 function listItem(diagnostic: Diagnostic): string {

@@ -22,27 +22,62 @@ export function renderPlan(plan: Plan, palette: Palette = plainPalette): string 
   const counts = countChanges(plan);
   const lines: string[] = [];
 
-  const failed = new Set(plan.diagnostics.filter((d) => d.severity === 'error' && d.address).map((d) => d.address));
+  const failed = new Set(
+    plan.diagnostics.filter((d) => d.severity === 'error' && d.address).map((d) => d.address),
+  );
   if (!hasChanges(plan) && failed.size === 0) {
-    lines.push(palette.green(palette.bold('No changes.')) + ' The destinations match the configuration.');
+    lines.push(
+      palette.green(palette.bold('No changes.')) + ' The destinations match the configuration.',
+    );
   } else if (!hasChanges(plan)) {
     const others = plan.changes.length;
-    lines.push(others > 0 ? `No changes for the ${others} destination${others === 1 ? '' : 's'} that could be planned.` : 'Nothing could be planned.');
+    lines.push(
+      others > 0
+        ? `No changes for the ${others} destination${others === 1 ? '' : 's'} that could be planned.`
+        : 'Nothing could be planned.',
+    );
   } else {
     lines.push('pgdest will perform the following actions:', '');
-    for (const change of changes) lines.push(...renderChange(change, warningsFor(plan.diagnostics, change.address), palette), '');
+    for (const change of changes)
+      lines.push(
+        ...renderChange(change, warningsFor(plan.diagnostics, change.address), palette),
+        '',
+      );
     const destructive = changes.filter((change) => change.destructive).length;
     if (destructive > 0) {
-      lines.push(palette.red(palette.bold(`${destructive} destructive change${destructive === 1 ? '' : 's'}: DROP SCHEMA ... CASCADE deletes every table in the schema.`)), '');
+      lines.push(
+        palette.red(
+          palette.bold(
+            `${destructive} destructive change${destructive === 1 ? '' : 's'}: DROP SCHEMA ... CASCADE deletes every table in the schema.`,
+          ),
+        ),
+        '',
+      );
     }
-    lines.push(`${palette.bold('Plan:')} ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`);
+    lines.push(
+      `${palette.bold('Plan:')} ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete.`,
+    );
   }
-  if (failed.size > 0) lines.push(palette.red(`${failed.size} destination${failed.size === 1 ? '' : 's'} could not be planned: ${[...failed].join(', ')}.`));
+  if (failed.size > 0)
+    lines.push(
+      palette.red(
+        `${failed.size} destination${failed.size === 1 ? '' : 's'} could not be planned: ${[...failed].join(', ')}.`,
+      ),
+    );
   return `${lines.join('\n')}\n`;
 }
 
-export function renderChange(change: Change, warnings: readonly Diagnostic[] = [], palette: Palette = plainPalette): string[] {
-  const mark = { create: palette.green('+'), update: palette.yellow('~'), delete: palette.red('-'), 'no-op': ' ' }[change.action];
+export function renderChange(
+  change: Change,
+  warnings: readonly Diagnostic[] = [],
+  palette: Palette = plainPalette,
+): string[] {
+  const mark = {
+    create: palette.green('+'),
+    update: palette.yellow('~'),
+    delete: palette.red('-'),
+    'no-op': ' ',
+  }[change.action];
   const lines = [palette.bold(`  # ${change.address} ${headings[change.action]}`)];
   for (const reason of change.reasons) lines.push(palette.dim(`  # (${reason})`));
   for (const warning of warnings) lines.push(palette.yellow(`  # warning: ${warning.summary}`));
@@ -53,7 +88,9 @@ export function renderChange(change: Change, warnings: readonly Diagnostic[] = [
     lines.push('    SQL:');
     for (const step of change.steps) {
       const as = step.as === 'admin' ? palette.dim(' -- as admin') : '';
-      lines.push(`      ${step.kind === 'drop-schema' ? palette.red(`${step.sql};`) : `${step.sql};`}${as}`);
+      lines.push(
+        `      ${step.kind === 'drop-schema' ? palette.red(`${step.sql};`) : `${step.sql};`}${as}`,
+      );
     }
   }
   return lines;
@@ -77,14 +114,26 @@ function renderAttributes(change: Change, palette: Palette): string[] {
 function showChange(before: unknown, after: unknown, palette: Palette): string {
   if (Array.isArray(before) && Array.isArray(after)) {
     const parts = diffArrays(before as string[], after as string[]).flatMap((part) =>
-      part.value.map((item) => (part.added ? palette.green(`+${JSON.stringify(item)}`) : part.removed ? palette.red(`-${JSON.stringify(item)}`) : JSON.stringify(item))),
+      part.value.map((item) =>
+        part.added
+          ? palette.green(`+${JSON.stringify(item)}`)
+          : part.removed
+            ? palette.red(`-${JSON.stringify(item)}`)
+            : JSON.stringify(item),
+      ),
     );
     return `[${parts.join(', ')}]`;
   }
   if (typeof before === 'string' && typeof after === 'string') {
     const changes = diffChars(before, after);
-    const old = changes.filter((part) => !part.added).map((part) => (part.removed ? palette.red(part.value) : part.value)).join('');
-    const next = changes.filter((part) => !part.removed).map((part) => (part.added ? palette.green(part.value) : part.value)).join('');
+    const old = changes
+      .filter((part) => !part.added)
+      .map((part) => (part.removed ? palette.red(part.value) : part.value))
+      .join('');
+    const next = changes
+      .filter((part) => !part.removed)
+      .map((part) => (part.added ? palette.green(part.value) : part.value))
+      .join('');
     return `"${old}" -> "${next}"`;
   }
   return `${show(before)} -> ${show(after)}`;

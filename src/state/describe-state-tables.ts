@@ -25,7 +25,11 @@ export interface StateTables {
 export const defaultStateSchema = 'pgdest';
 
 /** Names the tables and the location of the state kept under `key` in `schema`. */
-export function describeStateTables(database: StateDatabase, schema: string, key: string): StateTables {
+export function describeStateTables(
+  database: StateDatabase,
+  schema: string,
+  key: string,
+): StateTables {
   const host = database.host.includes(':') ? `[${database.host}]` : database.host;
   const inSchema = schema === defaultStateSchema ? '' : ` (schema "${schema}")`;
   return {

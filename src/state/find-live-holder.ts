@@ -3,7 +3,10 @@ import type { AdvisoryLockKey } from './state-lock-key.ts';
 import type { LockHolder } from './state-store.ts';
 
 /** Runs one statement on the state database and gives its rows. */
-export type StateQuery = <R extends Record<string, unknown>>(sql: string, params: unknown[]) => Promise<R[]>;
+export type StateQuery = <R extends Record<string, unknown>>(
+  sql: string,
+  params: unknown[],
+) => Promise<R[]>;
 
 /** The session that holds a state's advisory lock right now, and who it said it is. */
 export interface LiveHolder {
@@ -32,7 +35,11 @@ const heldInThisDatabase = `l.locktype = 'advisory' AND l.granted AND l.objsubid
  * The session holding `lockKey` and the row it recorded, or undefined when
  * nobody holds it. When keys collide, the row under `tables.key` wins.
  */
-export async function findLiveHolder(query: StateQuery, tables: StateTables, lockKey: AdvisoryLockKey): Promise<LiveHolder | undefined> {
+export async function findLiveHolder(
+  query: StateQuery,
+  tables: StateTables,
+  lockKey: AdvisoryLockKey,
+): Promise<LiveHolder | undefined> {
   const rows = await query<{
     backend_pid: number;
     mine: boolean;
@@ -53,15 +60,30 @@ export async function findLiveHolder(query: StateQuery, tables: StateTables, loc
   const row = rows[0];
   if (row === undefined) return undefined;
   const live: LiveHolder = { backendPid: row.backend_pid, mine: row.mine };
-  if (row.key !== null && row.host !== null && row.pid !== null && row.command !== null && row.since !== null) {
+  if (
+    row.key !== null &&
+    row.host !== null &&
+    row.pid !== null &&
+    row.command !== null &&
+    row.since !== null
+  ) {
     live.key = row.key;
-    live.holder = { host: row.host, pid: row.pid, command: row.command, since: new Date(row.since).toISOString() };
+    live.holder = {
+      host: row.host,
+      pid: row.pid,
+      command: row.command,
+      since: new Date(row.since).toISOString(),
+    };
   }
   return live;
 }
 
 /** Deletes the row of `tables.key` if its session no longer holds the lock, and gives who it named. */
-export async function clearStaleHolder(query: StateQuery, tables: StateTables, lockKey: AdvisoryLockKey): Promise<LockHolder[]> {
+export async function clearStaleHolder(
+  query: StateQuery,
+  tables: StateTables,
+  lockKey: AdvisoryLockKey,
+): Promise<LockHolder[]> {
   const rows = await query<{ host: string; pid: number; command: string; since: Date | string }>(
     `DELETE FROM ${tables.locks} AS h
       WHERE h.key = $1 AND NOT EXISTS (

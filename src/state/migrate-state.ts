@@ -29,7 +29,12 @@ export interface MigratedState {
  *
  * The caller opened both stores and closes them.
  */
-export async function migrateState(from: StateStore, to: StateStore, holder: LockHolder, timeoutMs: number): Promise<MigratedState> {
+export async function migrateState(
+  from: StateStore,
+  to: StateStore,
+  holder: LockHolder,
+  timeoutMs: number,
+): Promise<MigratedState> {
   if (from.location === to.location) throw sameStoreError(from.location);
 
   // Both locks for the whole copy: no run may write either side meanwhile.
@@ -82,7 +87,7 @@ function nothingToMigrateError(location: string): UserError {
   return new UserError(
     errorDiagnostic('No state to migrate', {
       detail: `${location} holds no state: no run has written one there yet.`,
-      hint: 'Check that the source is the state your runs use (the configuration\'s state section, and -c when the configuration is elsewhere).',
+      hint: "Check that the source is the state your runs use (the configuration's state section, and -c when the configuration is elsewhere).",
     }),
   );
 }

@@ -23,14 +23,19 @@ export interface OpenStateStoreOptions {
  * unless set). Nothing is opened yet: the PostgreSQL store connects on first
  * use, so the caller must `close()` the store at the end of the run.
  */
-export function openStateStore(settings: StateSettings, options: OpenStateStoreOptions): StateStore {
+export function openStateStore(
+  settings: StateSettings,
+  options: OpenStateStoreOptions,
+): StateStore {
   const { logger } = options;
   if (settings.backend === 'local') return new LocalStateStore({ path: settings.path, logger });
 
   const { bastion, database } = settings;
   const { tunnels } = options;
   if (bastion !== undefined && tunnels === undefined) {
-    throw new Error(`openStateStore needs the tunnel pool to reach the state database through bastion "${bastion}"`);
+    throw new Error(
+      `openStateStore needs the tunnel pool to reach the state database through bastion "${bastion}"`,
+    );
   }
   return new PostgresStateStore({
     // application_name tells a DBA looking at pg_stat_activity or pg_locks

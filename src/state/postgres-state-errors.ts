@@ -47,10 +47,17 @@ export function tableCreationError(tables: StateTables): UserError {
  * Turns an error from a query on the state tables into what the user can act
  * on. Keeps the original as `cause`, with every field PostgreSQL sent.
  */
-export function describeStateQueryFailure(error: unknown, tables: StateTables, session: { ended: boolean; heldLock: boolean }): Error {
+export function describeStateQueryFailure(
+  error: unknown,
+  tables: StateTables,
+  session: { ended: boolean; heldLock: boolean },
+): Error {
   if (error instanceof UserError) return error;
   if (session.ended || isConnectionLoss(error)) {
-    return withCause(session.heldLock ? lockLostError(tables) : connectionLostError(tables, error), error);
+    return withCause(
+      session.heldLock ? lockLostError(tables) : connectionLostError(tables, error),
+      error,
+    );
   }
 
   const fields = readPostgresFields(error);
@@ -71,7 +78,9 @@ export function describeStateQueryFailure(error: unknown, tables: StateTables, s
     new UserError(
       errorDiagnostic('The state database refused a query', {
         detail: `PostgreSQL said, about the state at ${tables.location}: ${fields.message} (SQLSTATE ${fields.code}).${fields.detail ? ` ${fields.detail}` : ''}`,
-        hint: fields.hint ?? `Check that ${tables.states} and ${tables.locks} are the tables pgdest created; a table of the same name made for something else cannot hold the state.`,
+        hint:
+          fields.hint ??
+          `Check that ${tables.states} and ${tables.locks} are the tables pgdest created; a table of the same name made for something else cannot hold the state.`,
       }),
     ),
     error,
@@ -99,7 +108,11 @@ function connectionLostError(tables: StateTables, error: unknown): UserError {
 }
 
 /** `pgdest state unlock` will not end a session it cannot tell is a pgdest run on this state. */
-export function unknownHolderError(tables: StateTables, backendPid: number, otherKey: string | undefined): UserError {
+export function unknownHolderError(
+  tables: StateTables,
+  backendPid: number,
+  otherKey: string | undefined,
+): UserError {
   const whose =
     otherKey === undefined
       ? 'which has not recorded who it is: it may be a run that is taking the lock at this very moment'
@@ -113,7 +126,12 @@ export function unknownHolderError(tables: StateTables, backendPid: number, othe
 }
 
 /** The login may not end the session that holds the lock. */
-export function terminateRefusedError(tables: StateTables, backendPid: number, holder: LockHolder, cause: unknown): UserError {
+export function terminateRefusedError(
+  tables: StateTables,
+  backendPid: number,
+  holder: LockHolder,
+  cause: unknown,
+): UserError {
   return withCause(
     new UserError(
       errorDiagnostic('Cannot end the session that holds the state lock', {
@@ -126,7 +144,11 @@ export function terminateRefusedError(tables: StateTables, backendPid: number, h
 }
 
 /** The session was told to end but still holds the lock after the wait. */
-export function sessionStillHoldsError(tables: StateTables, backendPid: number, waitedMs: number): UserError {
+export function sessionStillHoldsError(
+  tables: StateTables,
+  backendPid: number,
+  waitedMs: number,
+): UserError {
   return new UserError(
     errorDiagnostic('The session that holds the state lock did not end', {
       detail: `pgdest asked PostgreSQL to end database session ${backendPid}, which holds the lock on the state at ${tables.location}, but it still held the lock ${waitedMs} ms later.`,
@@ -147,7 +169,9 @@ function isConnectionLoss(error: unknown): boolean {
   const code = readPostgresFields(error)?.code;
   if (code !== undefined) return /^(57P0[1-3]|08...)$/.test(code);
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|stream (?:was )?(?:closed|destroyed)/i.test(message);
+  return /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|stream (?:was )?(?:closed|destroyed)/i.test(
+    message,
+  );
 }
 
 function withCause<T extends Error>(error: T, cause: unknown): T {

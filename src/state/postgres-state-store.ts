@@ -4,7 +4,12 @@ import type pg from 'pg';
 import { readPostgresFields } from '../database/database-connection-error.ts';
 import { silentLogger, type Logger } from '../diagnostics/logger.ts';
 import { checkSuccessor } from './check-successor.ts';
-import { defaultStateSchema, describeStateTables, type StateDatabase, type StateTables } from './describe-state-tables.ts';
+import {
+  defaultStateSchema,
+  describeStateTables,
+  type StateDatabase,
+  type StateTables,
+} from './describe-state-tables.ts';
 import { clearStaleHolder, findLiveHolder, type LiveHolder } from './find-live-holder.ts';
 import { parseState } from './parse-state.ts';
 import {
@@ -106,7 +111,11 @@ export class PostgresStateStore implements StateStore {
       [key],
     );
     if (rows.length === 0) return undefined;
-    return parseState(rows[0]!.document, this.location, `the previous_document column of ${states} where key is '${key}'`);
+    return parseState(
+      rows[0]!.document,
+      this.location,
+      `the previous_document column of ${states} where key is '${key}'`,
+    );
   }
 
   async write(state: State): Promise<void> {
@@ -139,14 +148,15 @@ export class PostgresStateStore implements StateStore {
   }
 
   async lock(holder: LockHolder, timeoutMs: number): Promise<StateLock> {
-    if (this.#held !== undefined) throw new Error(`this run already holds the lock on ${this.location}`);
+    if (this.#held !== undefined)
+      throw new Error(`this run already holds the lock on ${this.location}`);
     // Every step on one session: the lock belongs to the session that took it,
     // and the holder row must name that session.
     const session = await this.#open();
     const startedAt = Date.now();
     let announced = false;
 
-    for (let vanished = 0; ; ) {
+    for (let vanished = 0; ;) {
       if (await this.#tryLock(session)) return this.#recordHolder(session, holder);
 
       // Released between the two queries: try again at once, a few times.
@@ -163,8 +173,13 @@ export class PostgresStateStore implements StateStore {
         throw stateLockedError(this.location, live?.holder, waitedMs, unknown);
       }
       if (!announced) {
-        const by = live?.holder ? describeLockHolder(live.holder) : 'a run that has not said who it is';
-        this.#logger.debug('state', `waiting up to ${timeoutMs} ms for the lock on ${this.location}, held by ${by}`);
+        const by = live?.holder
+          ? describeLockHolder(live.holder)
+          : 'a run that has not said who it is';
+        this.#logger.debug(
+          'state',
+          `waiting up to ${timeoutMs} ms for the lock on ${this.location}, held by ${by}`,
+        );
       }
       announced = true;
       if (await this.#waitForLock(session, remainingMs)) return this.#recordHolder(session, holder);
@@ -199,7 +214,10 @@ export class PostgresStateStore implements StateStore {
         `ended database session ${live.backendPid} of ${describeLockHolder(live.holder)}, which held the lock on ${this.location}`,
       );
     }
-    await this.#query(`DELETE FROM ${this.#tables.locks} WHERE key = $1 AND backend_pid = $2`, [this.#tables.key, live.backendPid]);
+    await this.#query(`DELETE FROM ${this.#tables.locks} WHERE key = $1 AND backend_pid = $2`, [
+      this.#tables.key,
+      live.backendPid,
+    ]);
     return { kind: 'unlocked', holder: live.holder };
   }
 
@@ -210,7 +228,8 @@ export class PostgresStateStore implements StateStore {
     this.#held = undefined;
     // Ending the session gives the lock up anyway; releasing first only
     // tidies the holder row, so a network that hangs may not hold the run up.
-    if (held !== undefined) await Promise.race([this.#release(held), sleep(closeGraceMs, undefined, { ref: false })]);
+    if (held !== undefined)
+      await Promise.race([this.#release(held), sleep(closeGraceMs, undefined, { ref: false })]);
     const session = await this.#current?.catch(() => undefined);
     this.#current = undefined;
     if (session !== undefined) await this.#endSession(session);
@@ -218,7 +237,11 @@ export class PostgresStateStore implements StateStore {
 
   async #tryLock(session: Session): Promise<boolean> {
     const { classId, objectId } = this.#lockKey;
-    const rows = await this.#run<{ taken: boolean }>(session, 'SELECT pg_try_advisory_lock($1, $2) AS taken', [classId, objectId]);
+    const rows = await this.#run<{ taken: boolean }>(
+      session,
+      'SELECT pg_try_advisory_lock($1, $2) AS taken',
+      [classId, objectId],
+    );
     return rows[0]!.taken;
   }
 
@@ -230,7 +253,9 @@ export class PostgresStateStore implements StateStore {
     const { classId, objectId } = this.#lockKey;
     const limitMs = Math.min(Math.max(1, Math.ceil(remainingMs)), 2_147_483_647);
     try {
-      await session.client.query(`BEGIN; SET LOCAL lock_timeout = ${limitMs}; SET LOCAL statement_timeout = 0`);
+      await session.client.query(
+        `BEGIN; SET LOCAL lock_timeout = ${limitMs}; SET LOCAL statement_timeout = 0`,
+      );
       await session.client.query('SELECT pg_advisory_lock($1, $2)', [classId, objectId]);
       await session.client.query('COMMIT');
       return true;
@@ -287,7 +312,10 @@ export class PostgresStateStore implements StateStore {
         [this.#tables.key, held.token, classId, objectId],
       );
     } catch (error) {
-      this.#logger.debug('state', `could not release the lock on ${this.location} (${(error as Error).message}); ending its session instead`);
+      this.#logger.debug(
+        'state',
+        `could not release the lock on ${this.location} (${(error as Error).message}); ending its session instead`,
+      );
       await this.#endSession(held.session);
     }
   }
@@ -312,7 +340,8 @@ export class PostgresStateStore implements StateStore {
     try {
       await session.client.query('SELECT pg_terminate_backend($1)', [backendPid]);
     } catch (error) {
-      if (readPostgresFields(error)?.code === '42501') throw terminateRefusedError(this.#tables, backendPid, holder, error);
+      if (readPostgresFields(error)?.code === '42501')
+        throw terminateRefusedError(this.#tables, backendPid, holder, error);
       throw this.#describeFailure(error, session);
     }
 
@@ -326,9 +355,16 @@ export class PostgresStateStore implements StateStore {
   }
 
   async #clearStaleHolder(): Promise<void> {
-    const cleared = await clearStaleHolder((sql, params) => this.#query(sql, params), this.#tables, this.#lockKey);
+    const cleared = await clearStaleHolder(
+      (sql, params) => this.#query(sql, params),
+      this.#tables,
+      this.#lockKey,
+    );
     for (const holder of cleared) {
-      this.#logger.debug('state', `cleared the record of ${describeLockHolder(holder)}, whose session had already ended and released the lock on ${this.location}`);
+      this.#logger.debug(
+        'state',
+        `cleared the record of ${describeLockHolder(holder)}, whose session had already ended and released the lock on ${this.location}`,
+      );
     }
   }
 
@@ -336,7 +372,11 @@ export class PostgresStateStore implements StateStore {
     return this.#run<R>(await this.#open(), sql, params);
   }
 
-  async #run<R extends pg.QueryResultRow>(session: Session, sql: string, params: unknown[]): Promise<R[]> {
+  async #run<R extends pg.QueryResultRow>(
+    session: Session,
+    sql: string,
+    params: unknown[],
+  ): Promise<R[]> {
     try {
       return (await session.client.query<R>(sql, params)).rows;
     } catch (error) {
@@ -345,7 +385,10 @@ export class PostgresStateStore implements StateStore {
   }
 
   #describeFailure(error: unknown, session: Session): Error {
-    return describeStateQueryFailure(error, this.#tables, { ended: session.ended, heldLock: this.#held?.session === session });
+    return describeStateQueryFailure(error, this.#tables, {
+      ended: session.ended,
+      heldLock: this.#held?.session === session,
+    });
   }
 
   /** The session to query on: the lock's while it is held, else the store's, opened or reopened as needed. */

@@ -1,7 +1,12 @@
 import type pg from 'pg';
 import type { Logger } from '../diagnostics/logger.ts';
 import type { StateTables } from './describe-state-tables.ts';
-import { describeStateQueryFailure, schemaCreationError, schemaUsageError, tableCreationError } from './postgres-state-errors.ts';
+import {
+  describeStateQueryFailure,
+  schemaCreationError,
+  schemaUsageError,
+  tableCreationError,
+} from './postgres-state-errors.ts';
 import { quoteIdentifier } from './quote-identifier.ts';
 import { setupLockKey } from './state-lock-key.ts';
 
@@ -31,7 +36,11 @@ const duplicateCodes = new Set(['42P06', '42P07', '23505']);
  * SCHEMA IF NOT EXISTS` checks CREATE on the database first and fails for a
  * login without it even when the schema is there.
  */
-export async function prepareStateTables(client: pg.Client, tables: StateTables, logger: Logger): Promise<void> {
+export async function prepareStateTables(
+  client: pg.Client,
+  tables: StateTables,
+  logger: Logger,
+): Promise<void> {
   const survey = await surveySchema(client, tables);
   if (survey.exists && survey.tables.length === 2) {
     if (!survey.canUse) throw schemaUsageError(tables);
@@ -48,7 +57,11 @@ export async function prepareStateTables(client: pg.Client, tables: StateTables,
   }
 }
 
-async function createMissing(client: pg.Client, tables: StateTables, logger: Logger): Promise<void> {
+async function createMissing(
+  client: pg.Client,
+  tables: StateTables,
+  logger: Logger,
+): Promise<void> {
   const { classId, objectId } = setupLockKey(tables.schema);
   await query(client, tables, 'BEGIN');
   try {
@@ -57,7 +70,10 @@ async function createMissing(client: pg.Client, tables: StateTables, logger: Log
     const created = await createWhatIsMissing(client, tables, survey);
     await query(client, tables, 'COMMIT');
     if (created.length > 0) {
-      logger.debug('state', `created ${created.join(', ')} in database "${tables.database.name}" for the state at ${tables.location}`);
+      logger.debug(
+        'state',
+        `created ${created.join(', ')} in database "${tables.database.name}" for the state at ${tables.location}`,
+      );
     }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -65,7 +81,11 @@ async function createMissing(client: pg.Client, tables: StateTables, logger: Log
   }
 }
 
-async function createWhatIsMissing(client: pg.Client, tables: StateTables, survey: SchemaSurvey): Promise<string[]> {
+async function createWhatIsMissing(
+  client: pg.Client,
+  tables: StateTables,
+  survey: SchemaSurvey,
+): Promise<string[]> {
   const created: string[] = [];
   if (!survey.exists) {
     if (!survey.canCreateSchema) throw schemaCreationError(tables);
@@ -160,7 +180,12 @@ function createLocksTable(tables: StateTables): string {
 COMMENT ON TABLE ${tables.locks} IS 'pgdest state locks: who holds the advisory lock of each state key; rows whose session ended are stale'`;
 }
 
-async function query<R extends pg.QueryResultRow>(client: pg.Client, tables: StateTables, sql: string, params?: unknown[]): Promise<R[]> {
+async function query<R extends pg.QueryResultRow>(
+  client: pg.Client,
+  tables: StateTables,
+  sql: string,
+  params?: unknown[],
+): Promise<R[]> {
   try {
     return (await client.query<R>(sql, params)).rows;
   } catch (error) {

@@ -17,11 +17,18 @@ beforeAll(async () => {
 afterAll(() => lab?.stop());
 
 const admin = { user: 'postgres', passwordEnv: 'ADMIN_PASSWORD' };
-const managed = (user: string, schema: string): LabDestination => ({ user, passwordEnv: 'LOADER_PASSWORD', schema, admin });
-
+const managed = (user: string, schema: string): LabDestination => ({
+  user,
+  passwordEnv: 'LOADER_PASSWORD',
+  schema,
+  admin,
+});
 
 async function ownerOf(schema: string): Promise<string | undefined> {
-  const result = await lab.postgres.query<{ owner: string }>('SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1', [schema]);
+  const result = await lab.postgres.query<{ owner: string }>(
+    'SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = $1',
+    [schema],
+  );
   return result.rows[0]?.owner;
 }
 
@@ -31,8 +38,12 @@ describe('a destination with an admin login', () => {
 
     const planned = await runCli(['plan'], { cwd: dir, env });
     expect(planned.code).toBe(0);
-    expect(planned.stdout).toContain('CREATE ROLE "crm_loader" LOGIN PASSWORD (sensitive); -- as admin');
-    expect(planned.stdout).toContain('CREATE SCHEMA "crm_raw" AUTHORIZATION "crm_loader"; -- as admin');
+    expect(planned.stdout).toContain(
+      'CREATE ROLE "crm_loader" LOGIN PASSWORD (sensitive); -- as admin',
+    );
+    expect(planned.stdout).toContain(
+      'CREATE SCHEMA "crm_raw" AUTHORIZATION "crm_loader"; -- as admin',
+    );
 
     const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.stderr).not.toContain('Error');
@@ -40,10 +51,15 @@ describe('a destination with an admin login', () => {
     expect(await ownerOf('crm_raw')).toBe('crm_loader');
 
     // The new role logs in with the configured password: a plan as the loader alone works.
-    const asLoader = await createLabProject(lab, { crm: { user: 'crm_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'crm_raw' } });
+    const asLoader = await createLabProject(lab, {
+      crm: { user: 'crm_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'crm_raw' },
+    });
     expect((await runCli(['plan'], { cwd: asLoader, env })).code).toBe(0);
 
-    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({ code: 0, stdout: 'No changes. The destinations match the configuration.\n' });
+    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+      stdout: 'No changes. The destinations match the configuration.\n',
+    });
 
     await lab.postgres.query('REVOKE CREATE ON DATABASE postgres FROM crm_loader');
     await lab.postgres.query('ALTER SCHEMA crm_raw OWNER TO postgres');
@@ -54,7 +70,9 @@ describe('a destination with an admin login', () => {
     expect(drift.stdout).toContain('GRANT USAGE ON SCHEMA "crm_raw" TO "crm_loader"; -- as admin');
 
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
-    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({ code: 0 });
+    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+    });
   });
 
   it('never sends the new password itself to the server, only its SCRAM verifier', async () => {
@@ -76,11 +94,23 @@ describe('a destination with an admin login', () => {
 
   it('applies twenty destinations on one database from two processes at once without a failure', async () => {
     const names = (prefix: string) => Array.from({ length: 10 }, (_, i) => `${prefix}${i}`);
-    const dirs = await Promise.all(['a', 'b'].map((prefix) => createLabProject(lab, Object.fromEntries(names(prefix).map((name) => [name, managed(`many_${name}`, `many_${name}`)])))));
+    const dirs = await Promise.all(
+      ['a', 'b'].map((prefix) =>
+        createLabProject(
+          lab,
+          Object.fromEntries(
+            names(prefix).map((name) => [name, managed(`many_${name}`, `many_${name}`)]),
+          ),
+        ),
+      ),
+    );
     const runs = dirs.map(
       (dir) =>
         new Promise<{ code: number | null; output: string }>((resolve) => {
-          const child = spawn(process.execPath, [bin, 'apply', '--auto-approve'], { cwd: dir, env: { ...process.env, ...env, HOME: dir } });
+          const child = spawn(process.execPath, [bin, 'apply', '--auto-approve'], {
+            cwd: dir,
+            env: { ...process.env, ...env, HOME: dir },
+          });
           let output = '';
           child.stdout.on('data', (chunk) => (output += chunk));
           child.stderr.on('data', (chunk) => (output += chunk));
@@ -93,7 +123,9 @@ describe('a destination with an admin login', () => {
       expect(result.code, result.output).toBe(0);
       expect(result.output).toContain('Apply complete! 10 created');
     }
-    const roles = await lab.postgres.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'many_%'");
+    const roles = await lab.postgres.query(
+      "SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'many_%'",
+    );
     expect(roles.rows[0]!.n).toBe(20);
   });
 });

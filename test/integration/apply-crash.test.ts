@@ -22,7 +22,12 @@ describe('an apply killed with SIGKILL', () => {
   it('leaves a state that parses and a backup intact, and the next apply finishes the job', async () => {
     const dir = await mkdtemp(join(lab.dir, 'crash-'));
     const names = Array.from({ length: 12 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
-    const destinations: Record<string, LabDestination> = Object.fromEntries(names.map((name) => [name, { user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema: `crash_${name}` }]));
+    const destinations: Record<string, LabDestination> = Object.fromEntries(
+      names.map((name) => [
+        name,
+        { user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema: `crash_${name}` },
+      ]),
+    );
     await writeLabConfig(lab, destinations, { dir });
     const statePath = join(dir, '.pgdest/state.json');
 
@@ -32,7 +37,11 @@ describe('an apply killed with SIGKILL', () => {
     await blocker.query('BEGIN');
     await blocker.query('CREATE SCHEMA crash_s07');
 
-    const child = spawn(process.execPath, [bin, 'apply', '--auto-approve', '--parallelism', '1'], { cwd: dir, env: { ...process.env, ...env, HOME: dir }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [bin, 'apply', '--auto-approve', '--parallelism', '1'], {
+      cwd: dir,
+      env: { ...process.env, ...env, HOME: dir },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await waitFor(async () => {
       const text = await readFile(statePath, 'utf8').catch(() => '');

@@ -20,13 +20,19 @@ async function driftCommands(): Promise<{ github: string; gitlab: string[] }> {
   const gitlab = parse(await readFile(join(root, 'examples/ci/gitlab-ci.yml'), 'utf8'));
   const step = github.jobs.drift.steps.find((s: { id?: string }) => s.id === 'drift');
   const local = (line: string) => line.replaceAll('npx pgdest', pgdest);
-  return { github: local(step.run), gitlab: (gitlab['pgdest-drift'].script as string[]).map(local) };
+  return {
+    github: local(step.run),
+    gitlab: (gitlab['pgdest-drift'].script as string[]).map(local),
+  };
 }
 
 /** Runs the GitHub step as Actions would (bash -e) and returns the exit code it records. */
 async function runGithubStep(script: string): Promise<string> {
   const output = join(dir, `github-output-${Date.now()}`);
-  await promisify(execFile)('bash', ['-e', '-c', script], { cwd: dir, env: { ...process.env, ...env, HOME: dir, GITHUB_OUTPUT: output } });
+  await promisify(execFile)('bash', ['-e', '-c', script], {
+    cwd: dir,
+    env: { ...process.env, ...env, HOME: dir, GITHUB_OUTPUT: output },
+  });
   return /exitcode=(\d+)/.exec(await readFile(output, 'utf8'))![1]!;
 }
 
@@ -34,7 +40,12 @@ async function runGithubStep(script: string): Promise<string> {
 async function runGitlabScript(lines: string[]): Promise<number> {
   for (const line of lines) {
     const code = await new Promise<number>((resolve) => {
-      execFile('sh', ['-c', line], { cwd: dir, env: { ...process.env, ...env, HOME: dir } }, (error) => resolve(error ? ((error as { code?: number }).code ?? 1) : 0));
+      execFile(
+        'sh',
+        ['-c', line],
+        { cwd: dir, env: { ...process.env, ...env, HOME: dir } },
+        (error) => resolve(error ? ((error as { code?: number }).code ?? 1) : 0),
+      );
     });
     if (code !== 0) return code;
   }
@@ -46,7 +57,11 @@ beforeAll(async () => {
   await lab.postgres.createRole('loader', { password: env.LOADER_PASSWORD, login: true });
   await lab.postgres.query('GRANT CREATE ON DATABASE postgres TO loader');
   dir = await mkdtemp(join(lab.dir, 'ci-'));
-  await writeLabConfig(lab, { warehouse: { user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema: 'ci_schema' } }, { dir });
+  await writeLabConfig(
+    lab,
+    { warehouse: { user: 'loader', passwordEnv: 'LOADER_PASSWORD', schema: 'ci_schema' } },
+    { dir },
+  );
   expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
 });
 afterAll(() => lab?.stop());
@@ -61,11 +76,16 @@ describe('the drift jobs of examples/ci', () => {
     expect(await runGithubStep(commands.github)).toBe('2');
     expect(await runGitlabScript(commands.gitlab)).toBe(2);
     const report = await readFile(join(dir, 'drift.md'), 'utf8');
-    expect(report).toContain('| `warehouse` | ~ update | `ci_schema` | schema "ci_schema" no longer exists |');
+    expect(report).toContain(
+      '| `warehouse` | ~ update | `ci_schema` | schema "ci_schema" no longer exists |',
+    );
   });
 
   it('run a configuration that validates', async () => {
-    const result = await runCli(['validate', '-c', join(root, 'examples/ci/pgdest.yaml')], { cwd: dir, env: {} });
+    const result = await runCli(['validate', '-c', join(root, 'examples/ci/pgdest.yaml')], {
+      cwd: dir,
+      env: {},
+    });
     expect(result.stderr).not.toContain('Error:');
     expect(result.code).toBe(0);
   });

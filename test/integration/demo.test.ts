@@ -16,12 +16,17 @@ async function startDemo(args: string[] = []) {
   temp = await mkdtemp(join(tmpdir(), 'pgdest-demo-test-'));
   // As /tmp itself is, so that PostgreSQL, run as the postgres user, can reach its folder.
   await chmod(temp, 0o711);
-  const child = spawn(process.execPath, [bin, 'demo', ...args], { env: { ...process.env, TMPDIR: temp, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'demo', ...args], {
+    env: { ...process.env, TMPDIR: temp, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return { child, exit, output: () => ({ stdout, stderr }) };
 }
 
@@ -59,7 +64,17 @@ describe('pgdest demo', () => {
     const code = await demo.exit;
     const { stdout, stderr } = demo.output();
     expect(code, stderr).toBe(0);
-    for (const title of ['== 1. validate', '== 2. plan', '== 3. apply', '== 4. plan again', '== 5. drift', '== 6. plan finds the drift', '== 7. apply repairs it', '== 8. check', '== Done']) {
+    for (const title of [
+      '== 1. validate',
+      '== 2. plan',
+      '== 3. apply',
+      '== 4. plan again',
+      '== 5. drift',
+      '== 6. plan finds the drift',
+      '== 7. apply repairs it',
+      '== 8. check',
+      '== Done',
+    ]) {
       expect(stdout).toContain(title);
     }
     expect(stdout).toContain('Apply complete! 2 created, 0 updated, 0 deleted.');
@@ -78,7 +93,9 @@ describe('pgdest demo', () => {
 
     demo.child.kill('SIGINT');
     expect(await demo.exit).toBe(130);
-    expect(demo.output().stderr).toContain('pgdest demo: SIGINT; stopping the database and the bastion');
+    expect(demo.output().stderr).toContain(
+      'pgdest demo: SIGINT; stopping the database and the bastion',
+    );
     expect(await leftovers()).toEqual([]);
     expect(await processesUnder(temp)).toEqual([]);
   });

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLabConfig } from '../support/lab-config.ts';
-import { createLabProject, loaderDestination as loader, readProjectState, schemaExists } from '../support/lab-project.ts';
+import {
+  createLabProject,
+  loaderDestination as loader,
+  readProjectState,
+  schemaExists,
+} from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
@@ -16,20 +21,35 @@ afterAll(() => lab?.stop());
 
 describe('destroy', () => {
   it('forgets destinations with on_delete: forget and drops the schemas of those with drop, after confirmation', async () => {
-    const dir = await createLabProject(lab, { kept: loader('destroy_kept'), gone: loader('destroy_gone', { on_delete: 'drop' }) });
+    const dir = await createLabProject(lab, {
+      kept: loader('destroy_kept'),
+      gone: loader('destroy_gone', { on_delete: 'drop' }),
+    });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
 
     const refused = await runCli(['destroy'], { cwd: dir, env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Error: Destroy needs a confirmation');
 
-    const cancelled = await runCli(['destroy'], { cwd: dir, env: { ...env, NO_COLOR: '1' }, tty: true, stdin: 'no\n' });
+    const cancelled = await runCli(['destroy'], {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      tty: true,
+      stdin: 'no\n',
+    });
     expect(cancelled.code).toBe(1);
-    expect(cancelled.stdout).toContain('Destructive changes drop schemas with every table in them.');
+    expect(cancelled.stdout).toContain(
+      'Destructive changes drop schemas with every table in them.',
+    );
     expect(cancelled.stdout).toContain('Destroy cancelled.');
     expect(await schemaExists(lab, 'destroy_gone')).toBe(true);
 
-    const destroyed = await runCli(['destroy'], { cwd: dir, env: { ...env, NO_COLOR: '1' }, tty: true, stdin: 'yes\n' });
+    const destroyed = await runCli(['destroy'], {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      tty: true,
+      stdin: 'yes\n',
+    });
     expect(destroyed.code).toBe(0);
     expect(destroyed.stdout).toContain('Plan: 0 to create, 0 to update, 2 to delete.');
     expect(await schemaExists(lab, 'destroy_kept')).toBe(true);
@@ -40,8 +60,14 @@ describe('destroy', () => {
 
 describe('targets', () => {
   it('plans and applies only the targeted destinations, and refuses an unknown one', async () => {
-    const dir = await createLabProject(lab, { one: loader('target_one'), two: loader('target_two') });
-    const applied = await runCli(['apply', '--auto-approve', '--target', 'destination.one'], { cwd: dir, env });
+    const dir = await createLabProject(lab, {
+      one: loader('target_one'),
+      two: loader('target_two'),
+    });
+    const applied = await runCli(['apply', '--auto-approve', '--target', 'destination.one'], {
+      cwd: dir,
+      env,
+    });
     expect(applied.code).toBe(0);
     expect(Object.keys((await readProjectState(dir)).destinations)).toEqual(['one']);
     expect(await schemaExists(lab, 'target_two')).toBe(false);
@@ -55,16 +81,23 @@ describe('targets', () => {
 
 describe('state by hand', () => {
   it('lists, shows and removes entries without touching the databases', async () => {
-    const dir = await createLabProject(lab, { alpha: loader('state_alpha'), beta: loader('state_beta') });
+    const dir = await createLabProject(lab, {
+      alpha: loader('state_alpha'),
+      beta: loader('state_beta'),
+    });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
 
-    expect((await runCli(['state', 'list'], { cwd: dir, env })).stdout).toBe('destination.alpha\ndestination.beta\n');
+    expect((await runCli(['state', 'list'], { cwd: dir, env })).stdout).toBe(
+      'destination.alpha\ndestination.beta\n',
+    );
     const shown = await runCli(['state', 'show', 'alpha'], { cwd: dir, env });
     expect(shown.stdout).toContain('# destination.alpha');
     expect(shown.stdout).toMatch(/effective_schema += state_alpha/);
 
     const removed = await runCli(['state', 'rm', 'destination.beta'], { cwd: dir, env });
-    expect(removed.stdout).toBe('Removed destination.beta from state; its database is unchanged.\n');
+    expect(removed.stdout).toBe(
+      'Removed destination.beta from state; its database is unchanged.\n',
+    );
     expect(Object.keys((await readProjectState(dir)).destinations)).toEqual(['alpha']);
     expect(await schemaExists(lab, 'state_beta')).toBe(true);
 
@@ -74,14 +107,22 @@ describe('state by hand', () => {
 
     // The config still declares beta: the next plan picks it up again, with nothing to create.
     const replanned = await runCli(['plan'], { cwd: dir, env });
-    expect(replanned.stdout).toContain('# (schema "state_beta" is ready; pgdest starts tracking it)');
+    expect(replanned.stdout).toContain(
+      '# (schema "state_beta" is ready; pgdest starts tracking it)',
+    );
   });
 
   it('clears a lock that a dead run left, after asking', async () => {
     const dir = await createLabProject(lab, { locked: loader('state_locked') });
     const { writeFile, mkdir } = await import('node:fs/promises');
     await mkdir(`${dir}/.pgdest`, { recursive: true });
-    const holder = { id: 'x', host: 'ci-runner-7', pid: 4242, command: 'pgdest apply', since: '2026-12-01T10:00:00.000Z' };
+    const holder = {
+      id: 'x',
+      host: 'ci-runner-7',
+      pid: 4242,
+      command: 'pgdest apply',
+      since: '2026-12-01T10:00:00.000Z',
+    };
     await writeFile(`${dir}/.pgdest/state.json.lock`, JSON.stringify(holder));
 
     const blocked = await runCli(['plan'], { cwd: dir, env });
@@ -89,9 +130,13 @@ describe('state by hand', () => {
     expect(blocked.stderr).toContain('State is locked');
     expect(blocked.stderr).toContain('ci-runner-7');
 
-    expect((await runCli(['state', 'unlock'], { cwd: dir, env })).stderr).toContain('Unlock needs a confirmation');
+    expect((await runCli(['state', 'unlock'], { cwd: dir, env })).stderr).toContain(
+      'Unlock needs a confirmation',
+    );
     const unlocked = await runCli(['state', 'unlock', '--force'], { cwd: dir, env });
-    expect(unlocked.stdout).toBe('Removed the lock of pgdest apply (process 4242 on ci-runner-7, since 2026-12-01T10:00:00.000Z).\n');
+    expect(unlocked.stdout).toBe(
+      'Removed the lock of pgdest apply (process 4242 on ci-runner-7, since 2026-12-01T10:00:00.000Z).\n',
+    );
     expect((await runCli(['plan'], { cwd: dir, env })).code).toBe(0);
   });
 });

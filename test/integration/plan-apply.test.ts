@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLabConfig } from '../support/lab-config.ts';
-import { createLabProject, loaderDestination as loader, readProjectState, schemaExists } from '../support/lab-project.ts';
+import {
+  createLabProject,
+  loaderDestination as loader,
+  readProjectState,
+  schemaExists,
+} from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
@@ -21,10 +26,6 @@ beforeAll(async () => {
   await lab.postgres.createRole('locked', { password: canary, login: true });
 });
 afterAll(() => lab?.stop());
-
-
-
-
 
 describe('plan and apply through a real bastion', () => {
   it('creates a schema, then plans no changes, then repairs the schema dropped behind its back', async () => {
@@ -48,7 +49,10 @@ describe('plan and apply through a real bastion', () => {
     expect(await schemaExists(lab, 'kondado')).toBe(true);
 
     const second = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
-    expect(second).toMatchObject({ code: 0, stdout: 'No changes. The destinations match the configuration.\n' });
+    expect(second).toMatchObject({
+      code: 0,
+      stdout: 'No changes. The destinations match the configuration.\n',
+    });
 
     await lab.postgres.query('DROP SCHEMA kondado');
     const drift = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
@@ -64,34 +68,55 @@ describe('plan and apply through a real bastion', () => {
   });
 
   it('predicts the fallback to public for a loader that may not create its schema, and records it', async () => {
-    const dir = await createLabProject(lab, { events: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'events_raw' } });
+    const dir = await createLabProject(lab, {
+      events: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'events_raw' },
+    });
 
     const planned = await runCli(['plan'], { cwd: dir, env });
     expect(planned.code).toBe(0);
     expect(planned.stdout).toContain('+ effective_schema = "public"');
     expect(planned.stdout).toContain('# warning: Falling back to schema public');
-    expect(planned.stderr).toContain('Schema "events_raw" does not exist, and restricted may not create it: it lacks CREATE on database "postgres".');
+    expect(planned.stderr).toContain(
+      'Schema "events_raw" does not exist, and restricted may not create it: it lacks CREATE on database "postgres".',
+    );
 
     const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toContain('destination.events: created (writes into public, the fallback)');
+    expect(applied.stdout).toContain(
+      'destination.events: created (writes into public, the fallback)',
+    );
     expect(await schemaExists(lab, 'events_raw')).toBe(false);
-    expect((await readProjectState(dir)).destinations.events!.schema).toEqual({ requested: 'events_raw', effective: 'public', fallback: true });
+    expect((await readProjectState(dir)).destinations.events!.schema).toEqual({
+      requested: 'events_raw',
+      effective: 'public',
+      fallback: true,
+    });
     expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
   });
 
   it('refuses to plan when public is not writable either, saying why and what to grant', async () => {
-    const dir = await createLabProject(lab, { billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' } });
+    const dir = await createLabProject(lab, {
+      billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' },
+    });
     const planned = await runCli(['plan'], { cwd: dir, env });
     expect(planned.code).toBe(1);
     expect(planned.stderr).toContain('Error: Cannot fall back to public');
-    expect(planned.stderr).toContain('PostgreSQL 15 and later no longer let every role create in public');
+    expect(planned.stderr).toContain(
+      'PostgreSQL 15 and later no longer let every role create in public',
+    );
     expect(planned.stderr).toContain('GRANT CREATE ON DATABASE "postgres" TO "locked";');
     expect(planned.stdout).toContain('1 destination could not be planned: destination.billing.');
   });
 
   it('refuses the fallback when schema_fallback is none', async () => {
-    const dir = await createLabProject(lab, { ledger: { user: 'restricted', passwordEnv: 'LOADER_PASSWORD', schema: 'ledger', schema_fallback: 'none' } });
+    const dir = await createLabProject(lab, {
+      ledger: {
+        user: 'restricted',
+        passwordEnv: 'LOADER_PASSWORD',
+        schema: 'ledger',
+        schema_fallback: 'none',
+      },
+    });
     const planned = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(planned.code).toBe(1);
     expect(planned.stderr).toContain('Error: Schema "ledger" cannot be created');
@@ -100,7 +125,10 @@ describe('plan and apply through a real bastion', () => {
   });
 
   it('forgets a removed destination with on_delete: forget and drops the schema with on_delete: drop', async () => {
-    const dir = await createLabProject(lab, { kept: loader('kept_schema'), dropped: loader('dropped_schema', { on_delete: 'drop' }) });
+    const dir = await createLabProject(lab, {
+      kept: loader('kept_schema'),
+      dropped: loader('dropped_schema', { on_delete: 'drop' }),
+    });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('CREATE TABLE dropped_schema.rows (id int)');
 
@@ -118,7 +146,11 @@ describe('plan and apply through a real bastion', () => {
   });
 
   it('applies and records the reachable destinations when one of three is unreachable, and exits 1', async () => {
-    const dir = await createLabProject(lab, { alpha: loader('alpha'), beta: loader('beta'), gamma: loader('gamma') });
+    const dir = await createLabProject(lab, {
+      alpha: loader('alpha'),
+      beta: loader('beta'),
+      gamma: loader('gamma'),
+    });
     const config = await readFile(join(dir, 'pgdest.yaml'), 'utf8');
     // gamma's database port is closed: the bastion cannot reach it.
     const broken = config.replace(/(gamma:[\s\S]*?port: )\d+/, '$11');
@@ -129,7 +161,10 @@ describe('plan and apply through a real bastion', () => {
     expect(applied.stderr).toContain('destination.gamma');
     expect(applied.stdout).toContain('destination.alpha: created');
     expect(applied.stdout).toContain('destination.beta: created');
-    expect(Object.keys((await readProjectState(dir)).destinations).sort()).toEqual(['alpha', 'beta']);
+    expect(Object.keys((await readProjectState(dir)).destinations).sort()).toEqual([
+      'alpha',
+      'beta',
+    ]);
   });
 
   it('makes a second apply wait for the lock, then refuse naming the holder', async () => {
@@ -137,10 +172,16 @@ describe('plan and apply through a real bastion', () => {
     const answer = new PassThrough();
     const first = runCli(['apply'], { cwd: dir, env, stdin: answer, tty: true });
     // The first apply holds the lock while it waits for yes.
-    await waitFor(async () => (await stat(join(dir, '.pgdest/state.json.lock')).catch(() => undefined)) !== undefined);
+    await waitFor(
+      async () =>
+        (await stat(join(dir, '.pgdest/state.json.lock')).catch(() => undefined)) !== undefined,
+    );
 
     const started = Date.now();
-    const second = await runCli(['apply', '--auto-approve', '--lock-timeout', '1s'], { cwd: dir, env });
+    const second = await runCli(['apply', '--auto-approve', '--lock-timeout', '1s'], {
+      cwd: dir,
+      env,
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('State is locked');
@@ -160,7 +201,8 @@ describe('plan and apply through a real bastion', () => {
       await runCli(['show', '--format', 'json'], { cwd: dir, env }),
     ];
     const state = await readFile(join(dir, '.pgdest/state.json'), 'utf8');
-    for (const text of [state, ...outputs.flatMap((o) => [o.stdout, o.stderr])]) expect(text).not.toContain(canary);
+    for (const text of [state, ...outputs.flatMap((o) => [o.stdout, o.stderr])])
+      expect(text).not.toContain(canary);
     expect(state).toContain('"password_from": "env:LOADER_PASSWORD"');
   });
 });

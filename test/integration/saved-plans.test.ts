@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaProblems } from '../support/json-schemas.ts';
 import { writeLabConfig } from '../support/lab-config.ts';
-import { createLabProject, loaderDestination as loader, schemaExists } from '../support/lab-project.ts';
+import {
+  createLabProject,
+  loaderDestination as loader,
+  schemaExists,
+} from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
@@ -18,19 +22,23 @@ beforeAll(async () => {
 });
 afterAll(() => lab?.stop());
 
-
-
-
 describe('a saved plan', () => {
   it('is written with mode 0600 and applied exactly, then refused as stale when applied again', async () => {
     const dir = await createLabProject(lab, { warehouse: loader('saved_wh') });
     const planned = await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env });
     expect(planned.code).toBe(0);
-    expect(planned.stderr).toContain('Saved the plan to plan.json. Apply exactly this plan with: pgdest apply plan.json');
+    expect(planned.stderr).toContain(
+      'Saved the plan to plan.json. Apply exactly this plan with: pgdest apply plan.json',
+    );
     expect((await stat(join(dir, 'plan.json'))).mode & 0o777).toBe(0o600);
     const document = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8'));
     expect(schemaProblems('plan.schema.json', document)).toEqual([]);
-    expect(document).toMatchObject({ format_version: 1, prior_state: null, has_changes: true, destinations: [{ address: 'destination.warehouse', action: 'create', status: 'new' }] });
+    expect(document).toMatchObject({
+      format_version: 1,
+      prior_state: null,
+      has_changes: true,
+      destinations: [{ address: 'destination.warehouse', action: 'create', status: 'new' }],
+    });
 
     const applied = await runCli(['apply', 'plan.json'], { cwd: dir, env });
     expect(applied.code).toBe(0);
@@ -40,7 +48,9 @@ describe('a saved plan', () => {
     const again = await runCli(['apply', 'plan.json'], { cwd: dir, env });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('Error: Saved plan is stale');
-    expect(again.stderr).toContain('plan.json was made against no state at all, and the state is now serial 1');
+    expect(again.stderr).toContain(
+      'plan.json was made against no state at all, and the state is now serial 1',
+    );
   });
 
   it('is refused when the configuration changed since', async () => {
@@ -69,14 +79,20 @@ describe('a saved plan', () => {
     const dir = await createLabProject(lab, { warehouse: loader('saved_wrong') });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     // The saved plan repairs nothing; then the schema is dropped behind pgdest's back.
-    await writeLabConfig(lab, { warehouse: loader('saved_wrong', { privileges: ['INSERT', 'SELECT', 'CREATE'] }) }, { dir });
+    await writeLabConfig(
+      lab,
+      { warehouse: loader('saved_wrong', { privileges: ['INSERT', 'SELECT', 'CREATE'] }) },
+      { dir },
+    );
     expect((await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('DROP SCHEMA saved_wrong');
 
     const applied = await runCli(['apply', 'plan.json'], { cwd: dir, env });
     expect(applied.code).toBe(1);
     expect(applied.stderr).toContain('Error: Saved plan no longer fits the databases');
-    expect(applied.stderr).toContain('destination.warehouse: it now needs CREATE SCHEMA "saved_wrong", which the saved plan does not show.');
+    expect(applied.stderr).toContain(
+      'destination.warehouse: it now needs CREATE SCHEMA "saved_wrong", which the saved plan does not show.',
+    );
     expect(applied.stderr).toContain('Nothing was applied.');
     expect(await schemaExists(lab, 'saved_wrong')).toBe(false);
   });
@@ -99,7 +115,9 @@ describe('a saved plan', () => {
     expect(shown.stdout).toMatch(/^# Saved plan made \S+ by pgdest \S+, against no state\./);
     expect(shown.stdout).toContain('CREATE SCHEMA "saved_show";');
     const json = await runCli(['show', 'plan.json', '--format', 'json'], { cwd: dir, env });
-    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')));
+    expect(JSON.parse(json.stdout)).toEqual(
+      JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')),
+    );
   });
 
   it('refuses a file that is not a plan', async () => {
@@ -113,7 +131,10 @@ describe('a saved plan', () => {
 
 describe('machine-readable output', () => {
   it('prints JSON documents that match their schemas, and no canary secret in any format', async () => {
-    const dir = await createLabProject(lab, { warehouse: loader('json_wh'), events: loader('json_ev') });
+    const dir = await createLabProject(lab, {
+      warehouse: loader('json_wh'),
+      events: loader('json_ev'),
+    });
     const outputs: string[] = [];
     const run = async (args: string[]) => {
       const result = await runCli(args, { cwd: dir, env });
@@ -125,30 +146,44 @@ describe('machine-readable output', () => {
     expect(schemaProblems('validate.schema.json', JSON.parse(validate.stdout))).toEqual([]);
     const plan = await run(['plan', '--format', 'json', '-o', 'plan.json', '-v']);
     expect(schemaProblems('plan.schema.json', JSON.parse(plan.stdout))).toEqual([]);
-    expect(JSON.parse(plan.stdout)).toEqual(JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')));
+    expect(JSON.parse(plan.stdout)).toEqual(
+      JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')),
+    );
     await run(['plan', '--format', 'markdown']);
     const apply = await run(['apply', '--auto-approve', '--format', 'json']);
     expect(apply.code).toBe(0);
     const applied = JSON.parse(apply.stdout);
     expect(schemaProblems('apply.schema.json', applied)).toEqual([]);
-    expect(applied.applied.map((a: { address: string }) => a.address)).toEqual(['destination.events', 'destination.warehouse']);
+    expect(applied.applied.map((a: { address: string }) => a.address)).toEqual([
+      'destination.events',
+      'destination.warehouse',
+    ]);
     const show = await run(['show', '--format', 'json']);
     expect(schemaProblems('state.schema.json', JSON.parse(show.stdout))).toEqual([]);
     const showPlan = await run(['show', 'plan.json', '--format', 'json']);
     expect(schemaProblems('plan.schema.json', JSON.parse(showPlan.stdout))).toEqual([]);
 
-    outputs.push(await readFile(join(dir, 'plan.json'), 'utf8'), await readFile(join(dir, '.pgdest/state.json'), 'utf8'));
+    outputs.push(
+      await readFile(join(dir, 'plan.json'), 'utf8'),
+      await readFile(join(dir, '.pgdest/state.json'), 'utf8'),
+    );
     for (const text of outputs) expect(text).not.toContain(canary);
   });
 
   it('tells drift apart from an unreachable destination in the JSON plan', async () => {
-    const dir = await createLabProject(lab, { drifted: loader('json_drift'), gone: loader('json_gone') });
+    const dir = await createLabProject(lab, {
+      drifted: loader('json_drift'),
+      gone: loader('json_gone'),
+    });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
     await lab.postgres.query('DROP SCHEMA json_drift');
     const config = await readFile(join(dir, 'pgdest.yaml'), 'utf8');
     await writeFile(join(dir, 'pgdest.yaml'), config.replace(/(gone:[\s\S]*?port: )\d+/, '$11'));
 
-    const planned = await runCli(['plan', '--format', 'json', '--detailed-exitcode'], { cwd: dir, env });
+    const planned = await runCli(['plan', '--format', 'json', '--detailed-exitcode'], {
+      cwd: dir,
+      env,
+    });
     expect(planned.code).toBe(1);
     const document = JSON.parse(planned.stdout);
     expect(document.destinations).toEqual([

@@ -9,7 +9,12 @@ import { advanceState } from '../../src/state/state.ts';
 import { endpointFor, secretOf } from '../support/model-fixtures.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres-cluster.ts';
 import { createTestNetwork, type TestNetwork } from '../support/test-network.ts';
-import { catchDiagnostic, liveHolder, sampleMarts, sampleState } from '../unit/state/sample-state.ts';
+import {
+  catchDiagnostic,
+  liveHolder,
+  sampleMarts,
+  sampleState,
+} from '../unit/state/sample-state.ts';
 import { PostgresStores } from '../unit/state/support/postgres-stores.ts';
 
 /* `pgdest state migrate`'s work: between a local file and a PostgreSQL table, both ways. */
@@ -31,7 +36,11 @@ beforeAll(async () => {
   cluster = await startPostgres({ place: network.host, network });
   await cluster.createRole('keeper', { password: keeperPassword });
   await cluster.createDatabase('ops', { owner: 'keeper' });
-  keeper = endpointFor(cluster, network.host, { name: 'ops', user: 'keeper', password: secretOf(keeperPassword, 'env:STATE_PASSWORD') });
+  keeper = endpointFor(cluster, network.host, {
+    name: 'ops',
+    user: 'keeper',
+    password: secretOf(keeperPassword, 'env:STATE_PASSWORD'),
+  });
 });
 
 afterAll(async () => {
@@ -60,7 +69,13 @@ describe('migrateState', () => {
 
     const there = await migrateState(local, remote, holder(), 0);
 
-    expect(there).toMatchObject({ outcome: 'copied', lineage: sampleState().lineage, serial: 5, from: local.location, to: remote.location });
+    expect(there).toMatchObject({
+      outcome: 'copied',
+      lineage: sampleState().lineage,
+      serial: 5,
+      from: local.location,
+      to: remote.location,
+    });
     expect(await remote.read()).toStrictEqual(sampleState(5));
     expect(await local.read()).toStrictEqual(sampleState(5));
 
@@ -70,7 +85,11 @@ describe('migrateState', () => {
     const back = await migrateState(remote, home, holder(), 0);
 
     expect(back).toMatchObject({ outcome: 'copied', serial: 6 });
-    expect(await home.read()).toStrictEqual({ lineage: sampleState().lineage, serial: 6, destinations: { marts: sampleMarts() } });
+    expect(await home.read()).toStrictEqual({
+      lineage: sampleState().lineage,
+      serial: 6,
+      destinations: { marts: sampleMarts() },
+    });
   });
 
   it('tells what to do next: have the configuration name the target, the source is left as it was', async () => {
@@ -80,7 +99,9 @@ describe('migrateState', () => {
 
     const { nextStep } = await migrateState(local, remote, holder(), 0);
 
-    expect(nextStep).toContain(`Make sure the state section of the configuration names ${remote.location}`);
+    expect(nextStep).toContain(
+      `Make sure the state section of the configuration names ${remote.location}`,
+    );
     expect(nextStep).toContain(`${local.location} was left as it was`);
   });
 
@@ -124,7 +145,9 @@ describe('migrateState', () => {
   });
 
   it('refuses when the source holds no state', async () => {
-    const diagnostic = await catchDiagnostic(migrateState(postgresStore(), localStore(), holder(), 0));
+    const diagnostic = await catchDiagnostic(
+      migrateState(postgresStore(), localStore(), holder(), 0),
+    );
     expect(diagnostic.summary).toBe('No state to migrate');
   });
 

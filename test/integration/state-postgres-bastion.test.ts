@@ -26,7 +26,9 @@ import type { WorkerTask } from '../unit/state/support/postgres-state-worker.ts'
 
 const keeperPassword = 'canary-state-password-c41d07';
 const database = 'ops';
-const worker = fileURLToPath(new URL('../unit/state/support/postgres-state-worker.ts', import.meta.url));
+const worker = fileURLToPath(
+  new URL('../unit/state/support/postgres-state-worker.ts', import.meta.url),
+);
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 let lab: Lab;
@@ -48,7 +50,11 @@ beforeAll(async () => {
   lab = await startLab();
   await lab.postgres.createRole('keeper', { password: keeperPassword });
   await lab.postgres.createDatabase(database, { owner: 'keeper' });
-  keeper = lab.endpoint({ name: database, user: 'keeper', password: secretOf(keeperPassword, 'env:STATE_PASSWORD') });
+  keeper = lab.endpoint({
+    name: database,
+    user: 'keeper',
+    password: secretOf(keeperPassword, 'env:STATE_PASSWORD'),
+  });
   tunnels = new TunnelPool(new Map([['main', lab.bastion()]]), { logger });
 });
 
@@ -63,7 +69,10 @@ afterEach(async () => {
   await stores.closeAll();
 });
 
-runStateStoreContract('postgres, through a bastion,', createPostgresFixture(route, { freshKey: true }));
+runStateStoreContract(
+  'postgres, through a bastion,',
+  createPostgresFixture(route, { freshKey: true }),
+);
 
 let schemaCount = 0;
 const freshSchema = () => `w${(schemaCount += 1)}`;
@@ -78,7 +87,9 @@ describe('separate pgdest processes on a state behind a bastion', () => {
     const outcome = await second.next('refused');
 
     expect(outcome.diagnostic.summary).toBe('State is locked');
-    expect(outcome.diagnostic.detail).toContain(`process ${holder.child.pid} on ${hostname()} (pgdest apply (holder))`);
+    expect(outcome.diagnostic.detail).toContain(
+      `process ${holder.child.pid} on ${hostname()} (pgdest apply (holder))`,
+    );
     expect(outcome.diagnostic.hint).toContain('pgdest state unlock');
   });
 
@@ -115,7 +126,9 @@ describe('separate pgdest processes on a state behind a bastion', () => {
 
     const state = await stores.open({ schema }).read();
     expect(state?.serial).toBe(2 * rounds);
-    expect(Object.keys(state!.destinations).sort()).toStrictEqual(expectedNames(['left', 'right'], rounds));
+    expect(Object.keys(state!.destinations).sort()).toStrictEqual(
+      expectedNames(['left', 'right'], rounds),
+    );
     expect(results.reduce((sum, result) => sum + (result.waits as number), 0)).toBeGreaterThan(0);
   });
 
@@ -133,7 +146,9 @@ describe('separate pgdest processes on a state behind a bastion', () => {
 
     const state = await stores.open({ schema }).read();
     expect(state?.serial).toBe(2 * rounds);
-    expect(Object.keys(state!.destinations).sort()).toStrictEqual(expectedNames(['left', 'right'], rounds));
+    expect(Object.keys(state!.destinations).sort()).toStrictEqual(
+      expectedNames(['left', 'right'], rounds),
+    );
   });
 
   it('shows neither the state password nor the bastion key in any output or log line', () => {
@@ -144,7 +159,9 @@ describe('separate pgdest processes on a state behind a bastion', () => {
 });
 
 function expectedNames(names: string[], rounds: number): string[] {
-  return names.flatMap((name) => Array.from({ length: rounds }, (_, round) => `${name}_${round}`)).sort();
+  return names
+    .flatMap((name) => Array.from({ length: rounds }, (_, round) => `${name}_${round}`))
+    .sort();
 }
 
 interface WorkerEvent {
@@ -162,17 +179,35 @@ interface Worker {
 
 const workersSeen: Worker[] = [];
 
-function startWorker(task: Pick<WorkerTask, 'task' | 'name' | 'rounds' | 'schema' | 'startTogether'>): Worker {
+function startWorker(
+  task: Pick<WorkerTask, 'task' | 'name' | 'rounds' | 'schema' | 'startTogether'>,
+): Worker {
   const sshd = lab.sshd;
   const full: WorkerTask = {
     ...task,
     key: 'default',
-    database: { host: keeper.host, port: keeper.port, name: keeper.name, user: keeper.user, ssl: keeper.ssl },
-    bastion: { host: sshd.hostFor(lab.network.host), port: sshd.port, user: sshd.user, hostKey: sshd.hostKey().fingerprint },
+    database: {
+      host: keeper.host,
+      port: keeper.port,
+      name: keeper.name,
+      user: keeper.user,
+      ssl: keeper.ssl,
+    },
+    bastion: {
+      host: sshd.hostFor(lab.network.host),
+      port: sshd.port,
+      user: sshd.user,
+      hostKey: sshd.hostKey().fingerprint,
+    },
   };
   const child = spawn(process.execPath, ['--import', 'tsx', worker], {
     cwd: repositoryRoot,
-    env: { ...process.env, PGDEST_WORKER: JSON.stringify(full), STATE_PASSWORD: keeperPassword, BASTION_KEY: lab.clientKey.privateKey },
+    env: {
+      ...process.env,
+      PGDEST_WORKER: JSON.stringify(full),
+      STATE_PASSWORD: keeperPassword,
+      BASTION_KEY: lab.clientKey.privateKey,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -202,10 +237,13 @@ function startWorker(task: Pick<WorkerTask, 'task' | 'name' | 'rounds' | 'schema
             const [found] = events.splice(index, 1);
             listeners.delete(look);
             if (found!.event === event) resolve(found!);
-            else reject(new Error(`worker ${task.name} failed: ${JSON.stringify(found)}\n${stderr}`));
+            else
+              reject(new Error(`worker ${task.name} failed: ${JSON.stringify(found)}\n${stderr}`));
           } else if (child.exitCode !== null || child.signalCode !== null) {
             listeners.delete(look);
-            reject(new Error(`worker ${task.name} exited without "${event}":\n${stdout}\n${stderr}`));
+            reject(
+              new Error(`worker ${task.name} exited without "${event}":\n${stdout}\n${stderr}`),
+            );
           }
         };
         listeners.add(look);

@@ -25,7 +25,11 @@ const database = 'ops';
 let network: TestNetwork;
 let cluster: PostgresCluster;
 let keeper: DatabaseEndpoint;
-const stores = new PostgresStores({ get endpoint() { return keeper; } });
+const stores = new PostgresStores({
+  get endpoint() {
+    return keeper;
+  },
+});
 
 beforeAll(async () => {
   network = await createTestNetwork({ isolated: false });
@@ -34,7 +38,11 @@ beforeAll(async () => {
   // so it may create the schema, but it is no superuser.
   await cluster.createRole('keeper', { password: keeperPassword });
   await cluster.createDatabase(database, { owner: 'keeper' });
-  keeper = endpointFor(cluster, network.host, { name: database, user: 'keeper', password: secretOf(keeperPassword, 'env:STATE_PASSWORD') });
+  keeper = endpointFor(cluster, network.host, {
+    name: database,
+    user: 'keeper',
+    password: secretOf(keeperPassword, 'env:STATE_PASSWORD'),
+  });
 });
 
 afterAll(async () => {
@@ -45,7 +53,14 @@ afterAll(async () => {
 
 afterEach(() => stores.closeAll());
 
-runStateStoreContract('postgres', createPostgresFixture({ get endpoint() { return keeper; } }));
+runStateStoreContract(
+  'postgres',
+  createPostgresFixture({
+    get endpoint() {
+      return keeper;
+    },
+  }),
+);
 
 const asAdmin = (sql: string, params: unknown[] = []) => cluster.query(sql, params, database);
 let schemaCount = 0;
@@ -75,7 +90,10 @@ describe('the postgres state store', () => {
       const results = await Promise.allSettled(runs.map((store) => store.read()));
 
       expect(results.map((result) => result.status)).toStrictEqual(Array(5).fill('fulfilled'));
-      const { rows } = await asAdmin('SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname = $1', [schema]);
+      const { rows } = await asAdmin(
+        'SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname = $1',
+        [schema],
+      );
       expect(rows[0]!.tables).toBe(2);
     });
 
@@ -84,7 +102,10 @@ describe('the postgres state store', () => {
       // on the database before it looks for the schema.
       await cluster.createRole('tenant', { password: 'tenant-password' });
       await asAdmin('CREATE SCHEMA tenant_state AUTHORIZATION tenant');
-      const store = stores.open({ schema: 'tenant_state', endpoint: { user: 'tenant', password: secretOf('tenant-password') } });
+      const store = stores.open({
+        schema: 'tenant_state',
+        endpoint: { user: 'tenant', password: secretOf('tenant-password') },
+      });
 
       await store.write(sampleState(1));
 
@@ -93,7 +114,10 @@ describe('the postgres state store', () => {
 
     it('says what to grant when the schema is missing and its login may not create it', async () => {
       await cluster.createRole('visitor', { password: 'visitor-password' });
-      const store = stores.open({ schema: 'visitor_state', endpoint: { user: 'visitor', password: secretOf('visitor-password') } });
+      const store = stores.open({
+        schema: 'visitor_state',
+        endpoint: { user: 'visitor', password: secretOf('visitor-password') },
+      });
 
       const diagnostic = await catchDiagnostic(store.read());
 
@@ -108,19 +132,27 @@ describe('the postgres state store', () => {
       await stores.open({ schema }).write(sampleState(1));
       await cluster.createRole('auditor', { password: 'auditor-password' });
       await asAdmin(`GRANT USAGE ON SCHEMA ${schema} TO auditor`);
-      const store = stores.open({ schema, endpoint: { user: 'auditor', password: secretOf('auditor-password') } });
+      const store = stores.open({
+        schema,
+        endpoint: { user: 'auditor', password: secretOf('auditor-password') },
+      });
 
       const diagnostic = await catchDiagnostic(store.read());
 
       expect(diagnostic.summary).toBe('auditor may not use the state tables');
-      expect(diagnostic.hint).toContain(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}"."states", "${schema}"."locks" TO "auditor"`);
+      expect(diagnostic.hint).toContain(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}"."states", "${schema}"."locks" TO "auditor"`,
+      );
     });
 
     it('says what to grant when its login may not use the schema', async () => {
       const schema = freshSchema();
       await stores.open({ schema }).read();
       await cluster.createRole('outsider', { password: 'outsider-password' });
-      const store = stores.open({ schema, endpoint: { user: 'outsider', password: secretOf('outsider-password') } });
+      const store = stores.open({
+        schema,
+        endpoint: { user: 'outsider', password: secretOf('outsider-password') },
+      });
 
       const diagnostic = await catchDiagnostic(store.read());
 
@@ -131,7 +163,10 @@ describe('the postgres state store', () => {
     it('quotes the schema, so that any name is taken as it is', async () => {
       const schema = 'Ops "state"; DROP';
       await stores.open({ schema }).write(sampleState(1));
-      const { rows } = await asAdmin('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [schema]);
+      const { rows } = await asAdmin(
+        'SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1',
+        [schema],
+      );
       expect(rows[0]!.n).toBe(1);
     });
   });
@@ -141,10 +176,17 @@ describe('the postgres state store', () => {
       const schema = freshSchema();
       await stores.open({ schema, key: 'warehouse' }).write(sampleState(7));
 
-      const { rows } = await asAdmin(`SELECT key, lineage, serial::int, document FROM ${schema}.states`);
+      const { rows } = await asAdmin(
+        `SELECT key, lineage, serial::int, document FROM ${schema}.states`,
+      );
 
       expect(rows).toStrictEqual([
-        { key: 'warehouse', lineage: sampleState(7).lineage, serial: 7, document: JSON.parse(serializeState(sampleState(7))) },
+        {
+          key: 'warehouse',
+          lineage: sampleState(7).lineage,
+          serial: 7,
+          document: JSON.parse(serializeState(sampleState(7))),
+        },
       ]);
     });
 
@@ -154,7 +196,9 @@ describe('the postgres state store', () => {
       await store.write(sampleState(1));
       await store.write(sampleState(2));
 
-      const { rows } = await asAdmin(`SELECT previous_document -> 'serial' AS serial FROM ${schema}.states`);
+      const { rows } = await asAdmin(
+        `SELECT previous_document -> 'serial' AS serial FROM ${schema}.states`,
+      );
 
       expect(rows[0]!.serial).toBe(1);
     });
@@ -162,10 +206,14 @@ describe('the postgres state store', () => {
     it('keeps one state per key, side by side in one table', async () => {
       const schema = freshSchema();
       await stores.open({ schema, key: 'one' }).write(sampleState(3));
-      await stores.open({ schema, key: 'two' }).write({ ...sampleState(1), lineage: '0b1d5a4e-1111-4c2b-9d3e-7f6a5b4c3d2e' });
+      await stores
+        .open({ schema, key: 'two' })
+        .write({ ...sampleState(1), lineage: '0b1d5a4e-1111-4c2b-9d3e-7f6a5b4c3d2e' });
 
       expect((await stores.open({ schema, key: 'one' }).read())?.serial).toBe(3);
-      expect((await stores.open({ schema, key: 'two' }).read())?.lineage).toBe('0b1d5a4e-1111-4c2b-9d3e-7f6a5b4c3d2e');
+      expect((await stores.open({ schema, key: 'two' }).read())?.lineage).toBe(
+        '0b1d5a4e-1111-4c2b-9d3e-7f6a5b4c3d2e',
+      );
     });
 
     it('accepts exactly one of several runs that write the same next serial at once, without the lock', async () => {
@@ -177,7 +225,10 @@ describe('the postgres state store', () => {
 
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
       for (const result of results) {
-        if (result.status === 'rejected') expect((result.reason as UserError).diagnostics[0]!.summary).toBe('State changed since it was read');
+        if (result.status === 'rejected')
+          expect((result.reason as UserError).diagnostics[0]!.summary).toBe(
+            'State changed since it was read',
+          );
       }
     });
 
@@ -191,7 +242,9 @@ describe('the postgres state store', () => {
       const diagnostic = await catchDiagnostic(stores.open({ schema }).read());
 
       expect(diagnostic.summary).toBe('State file has an unexpected shape');
-      expect(diagnostic.hint).toContain(`previous_document column of "${schema}"."states" where key is 'default'`);
+      expect(diagnostic.hint).toContain(
+        `previous_document column of "${schema}"."states" where key is 'default'`,
+      );
     });
   });
 
@@ -200,15 +253,22 @@ describe('the postgres state store', () => {
       const schema = freshSchema();
       await stores.open({ schema, key: 'warehouse' }).lock(liveHolder('pgdest apply'), 0);
 
-      await expect(stores.open({ schema, key: 'marts' }).lock(liveHolder('pgdest apply'), 0)).resolves.toBeDefined();
-      await catchDiagnostic(stores.open({ schema, key: 'warehouse' }).lock(liveHolder('pgdest plan'), 0));
+      await expect(
+        stores.open({ schema, key: 'marts' }).lock(liveHolder('pgdest apply'), 0),
+      ).resolves.toBeDefined();
+      await catchDiagnostic(
+        stores.open({ schema, key: 'warehouse' }).lock(liveHolder('pgdest plan'), 0),
+      );
     });
 
     it('is given to the next run as soon as the session of its holder ends, and the holder record is overwritten', async () => {
       const schema = freshSchema();
       await stores.open({ schema }).lock(liveHolder('pgdest apply'), 0);
       // What the server sees when a run's machine or connection dies.
-      await asAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgdest state' AND datname = $1", [database]);
+      await asAdmin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgdest state' AND datname = $1",
+        [database],
+      );
 
       await stores.open({ schema }).lock(liveHolder('pgdest plan'), 5_000);
 
@@ -236,10 +296,17 @@ describe('the postgres state store', () => {
       const holder = liveHolder('pgdest apply');
       await stores.open({ schema }).lock(holder, 0);
 
-      expect(await stores.open({ schema, logger }).forceUnlock()).toStrictEqual({ kind: 'unlocked', holder });
+      expect(await stores.open({ schema, logger }).forceUnlock()).toStrictEqual({
+        kind: 'unlocked',
+        holder,
+      });
 
       expect(logger.warnings()).toHaveLength(1);
-      expect(logger.warnings()[0]).toMatch(new RegExp(`^ended database session \\d+ of process ${holder.pid} on .* \\(pgdest apply\\)`));
+      expect(logger.warnings()[0]).toMatch(
+        new RegExp(
+          `^ended database session \\d+ of process ${holder.pid} on .* \\(pgdest apply\\)`,
+        ),
+      );
       const { rows } = await asAdmin(`SELECT count(*)::int AS n FROM ${schema}.locks`);
       expect(rows[0]!.n).toBe(0);
     });
@@ -247,8 +314,15 @@ describe('the postgres state store', () => {
     it('clears, on a forced unlock, a holder record whose session had ended, and says nothing was locked', async () => {
       const schema = freshSchema();
       await stores.open({ schema }).lock(liveHolder('pgdest apply'), 0);
-      await asAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgdest state' AND datname = $1", [database]);
-      await waitFor(async () => (await asAdmin("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).rows[0]!.n === 0);
+      await asAdmin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgdest state' AND datname = $1",
+        [database],
+      );
+      await waitFor(
+        async () =>
+          (await asAdmin("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'"))
+            .rows[0]!.n === 0,
+      );
 
       expect(await stores.open({ schema }).forceUnlock()).toStrictEqual({ kind: 'not-locked' });
 
@@ -256,15 +330,20 @@ describe('the postgres state store', () => {
       expect(rows[0]!.n).toBe(0);
     });
 
-    it('refuses a forced unlock when its login may not end the holder\'s session, naming the holder', async () => {
+    it("refuses a forced unlock when its login may not end the holder's session, naming the holder", async () => {
       const schema = freshSchema();
       await stores.open({ schema }).write(sampleState(1));
       await cluster.createRole('teammate', { password: 'teammate-password' });
-      await asAdmin(`GRANT USAGE ON SCHEMA ${schema} TO teammate; GRANT SELECT, INSERT, UPDATE, DELETE ON ${schema}.states, ${schema}.locks TO teammate`);
+      await asAdmin(
+        `GRANT USAGE ON SCHEMA ${schema} TO teammate; GRANT SELECT, INSERT, UPDATE, DELETE ON ${schema}.states, ${schema}.locks TO teammate`,
+      );
       const holder = liveHolder('pgdest apply');
       await stores.open({ schema }).lock(holder, 0);
 
-      const store = stores.open({ schema, endpoint: { user: 'teammate', password: secretOf('teammate-password') } });
+      const store = stores.open({
+        schema,
+        endpoint: { user: 'teammate', password: secretOf('teammate-password') },
+      });
       const diagnostic = await catchDiagnostic(store.forceUnlock());
 
       expect(diagnostic.summary).toBe('Cannot end the session that holds the state lock');
@@ -284,7 +363,9 @@ describe('the postgres state store', () => {
         const locked = await catchDiagnostic(stores.open({ schema }).lock(liveHolder(), 0));
         const unlock = await catchDiagnostic(stores.open({ schema }).forceUnlock());
 
-        expect(locked.detail).toMatch(/does not say by whom: database session \d+ holds it without having recorded who it is/);
+        expect(locked.detail).toMatch(
+          /does not say by whom: database session \d+ holds it without having recorded who it is/,
+        );
         expect(unlock.summary).toBe('Cannot tell who holds the state lock');
         expect(unlock.hint).toMatch(/pg_terminate_backend\(\d+\)/);
       } finally {
@@ -298,11 +379,15 @@ describe('the postgres state store', () => {
       const logger = createCapturingLogger();
       await stores.open({ schema, key: first }).lock(liveHolder('pgdest apply'), 0);
 
-      const locked = await catchDiagnostic(stores.open({ schema, key: second, logger }).lock(liveHolder('pgdest plan'), 0));
+      const locked = await catchDiagnostic(
+        stores.open({ schema, key: second, logger }).lock(liveHolder('pgdest plan'), 0),
+      );
       const unlock = await catchDiagnostic(stores.open({ schema, key: second }).forceUnlock());
 
       expect(locked.detail).toContain('(pgdest apply)');
-      expect(logger.warnings()).toStrictEqual([expect.stringContaining(`taken by a run on state key "${first}"`)]);
+      expect(logger.warnings()).toStrictEqual([
+        expect.stringContaining(`taken by a run on state key "${first}"`),
+      ]);
       expect(unlock.detail).toContain(`under key "${first}"`);
     });
 
@@ -313,7 +398,9 @@ describe('the postgres state store', () => {
 
       const waiting = stores.open({ schema, logger }).lock(liveHolder('pgdest plan'), 20_000);
       await waitFor(async () => logger.text().includes('waiting up to 20000 ms'));
-      const { rows } = await asAdmin("SELECT wait_event FROM pg_stat_activity WHERE application_name = 'pgdest state' AND wait_event_type = 'Lock'");
+      const { rows } = await asAdmin(
+        "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'pgdest state' AND wait_event_type = 'Lock'",
+      );
       await lock.release();
       await waiting;
 
@@ -338,14 +425,22 @@ describe('the postgres state store', () => {
 
   describe('its network', () => {
     it('says it cannot reach the state database, and connects again on the next call', async () => {
-      const proxy = await startTcpProxy({ target: { host: keeper.host, port: keeper.port }, mode: 'reset' });
+      const proxy = await startTcpProxy({
+        target: { host: keeper.host, port: keeper.port },
+        mode: 'reset',
+      });
       try {
-        const store = stores.open({ schema: freshSchema(), endpoint: { host: proxy.host, port: proxy.port } });
+        const store = stores.open({
+          schema: freshSchema(),
+          endpoint: { host: proxy.host, port: proxy.port },
+        });
 
         const diagnostic = await catchDiagnostic(store.read());
         proxy.setMode('forward');
 
-        expect(diagnostic.summary).toContain(`database "${database}" at ${proxy.host}:${proxy.port}`);
+        expect(diagnostic.summary).toContain(
+          `database "${database}" at ${proxy.host}:${proxy.port}`,
+        );
         expect(await store.read()).toBeUndefined();
       } finally {
         await proxy.close();
@@ -380,7 +475,9 @@ describe('the postgres state store', () => {
         // A laptop closed mid-run: the server keeps the session, and the lock.
         proxy.setMode('blackhole');
 
-        const locked = await catchDiagnostic(stores.open({ schema }).lock(liveHolder('pgdest plan'), 0));
+        const locked = await catchDiagnostic(
+          stores.open({ schema }).lock(liveHolder('pgdest plan'), 0),
+        );
         const unlocked = await stores.open({ schema }).forceUnlock();
         const next = stores.open({ schema });
         await next.lock(liveHolder('pgdest plan'), 0);
@@ -403,7 +500,15 @@ describe('the postgres state store', () => {
       const logger = createCapturingLogger();
       const shown: string[] = [];
       const schema = freshSchema();
-      const show = async (promise: Promise<unknown>) => shown.push(renderErrorForUser(await promise.then(() => undefined, (error: unknown) => error)));
+      const show = async (promise: Promise<unknown>) =>
+        shown.push(
+          renderErrorForUser(
+            await promise.then(
+              () => undefined,
+              (error: unknown) => error,
+            ),
+          ),
+        );
 
       const store = stores.open({ schema, logger });
       await store.lock(liveHolder('pgdest apply'), 0);
@@ -413,7 +518,11 @@ describe('the postgres state store', () => {
       await stores.open({ schema, logger }).forceUnlock();
       await show(store.write(sampleState(2)));
       // A wrong password that is itself a canary, refused by the server.
-      await show(stores.open({ schema, logger, endpoint: { password: secretOf(`${keeperPassword}-wrong`) } }).read());
+      await show(
+        stores
+          .open({ schema, logger, endpoint: { password: secretOf(`${keeperPassword}-wrong`) } })
+          .read(),
+      );
 
       expect(shown.every((text) => text.length > 0)).toBe(true);
       expect(findSecrets([...shown, logger.text()].join('\n'), [keeperPassword])).toStrictEqual([]);

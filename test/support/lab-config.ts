@@ -26,7 +26,11 @@ export interface LabDestination {
  * given destinations on the lab's PostgreSQL as the bastion sees it.
  * Returns the file's path.
  */
-export async function writeLabConfig(lab: Lab, destinations: Record<string, LabDestination>, options: { dir?: string; file?: string; state?: Record<string, unknown> } = {}): Promise<string> {
+export async function writeLabConfig(
+  lab: Lab,
+  destinations: Record<string, LabDestination>,
+  options: { dir?: string; file?: string; state?: Record<string, unknown> } = {},
+): Promise<string> {
   const config: Record<string, unknown> = {
     version: 1,
     bastions: {
@@ -45,7 +49,9 @@ export async function writeLabConfig(lab: Lab, destinations: Record<string, LabD
         {
           ...(d.direct ? {} : { bastion: 'main' }),
           database: {
-            host: d.direct ? lab.postgres.hostFor(lab.network.host) : lab.postgres.hostFor(lab.bastionPlace),
+            host: d.direct
+              ? lab.postgres.hostFor(lab.network.host)
+              : lab.postgres.hostFor(lab.bastionPlace),
             port: lab.postgres.port,
             name: d.database ?? 'postgres',
             user: d.user,
@@ -56,7 +62,14 @@ export async function writeLabConfig(lab: Lab, destinations: Record<string, LabD
           ...(d.schema_fallback ? { schema_fallback: d.schema_fallback } : {}),
           ...(d.privileges ? { privileges: d.privileges } : {}),
           ...(d.on_delete ? { on_delete: d.on_delete } : {}),
-          ...(d.admin ? { admin: { user: d.admin.user, ...(d.admin.passwordEnv ? { password: `\${env:${d.admin.passwordEnv}}` } : {}) } } : {}),
+          ...(d.admin
+            ? {
+                admin: {
+                  user: d.admin.user,
+                  ...(d.admin.passwordEnv ? { password: `\${env:${d.admin.passwordEnv}}` } : {}),
+                },
+              }
+            : {}),
         },
       ]),
     ),

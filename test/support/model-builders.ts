@@ -20,12 +20,22 @@ export function bastionOf(overrides: Partial<Bastion> = {}): Bastion {
 }
 
 /** A destination model behind bastion `main`, loader `loader`, all six privileges. */
-export function destinationOf(name = 'warehouse', overrides: Partial<Destination> = {}): Destination {
+export function destinationOf(
+  name = 'warehouse',
+  overrides: Partial<Destination> = {},
+): Destination {
   return {
     name,
     address: `destination.${name}`,
     bastion: 'main',
-    database: { host: '10.0.1.5', port: 5432, name: 'analytics', user: 'loader', password: new Secret('env:WAREHOUSE_PASSWORD', 'fixture-password'), ssl: 'prefer' },
+    database: {
+      host: '10.0.1.5',
+      port: 5432,
+      name: 'analytics',
+      user: 'loader',
+      password: new Secret('env:WAREHOUSE_PASSWORD', 'fixture-password'),
+      ssl: 'prefer',
+    },
     schema: 'kondado',
     schemaFallback: 'public',
     privileges: ['DROP', 'INSERT', 'CREATE', 'ALTER', 'SELECT', 'DELETE'],

@@ -22,7 +22,12 @@ class Capture extends Writable {
  */
 export async function runCli(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; stdin?: string | Readable; tty?: boolean },
+  options: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    stdin?: string | Readable;
+    tty?: boolean;
+  },
 ): Promise<CliResult> {
   const stdout = new Capture();
   const stderr = new Capture();

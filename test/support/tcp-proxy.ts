@@ -41,6 +41,9 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {
     sockets.add(socket);
+    // A link delays bytes; it does not hold small writes back until the
+    // previous ones are acknowledged, as Nagle's algorithm would here.
+    socket.setNoDelay(true);
     socket.on('error', () => {});
     socket.once('close', () => sockets.delete(socket));
   };

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import schema from '../../schemas/pgdest.schema.json' with { type: 'json' };
-import { referenceEnd, referenceStart, renderConfigReference } from '../../scripts/render-config-reference.ts';
+import {
+  referenceEnd,
+  referenceStart,
+  renderConfigReference,
+} from '../../scripts/render-config-reference.ts';
 import { commands } from '../../src/cli/main.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -22,7 +26,8 @@ describe('the README', () => {
     const keys = new Set<string>();
     const collect = (node: unknown): void => {
       if (node === null || typeof node !== 'object') return;
-      for (const key of Object.keys((node as { properties?: object }).properties ?? {})) keys.add(key);
+      for (const key of Object.keys((node as { properties?: object }).properties ?? {}))
+        keys.add(key);
       for (const child of Object.values(node)) collect(child);
     };
     collect(schema);

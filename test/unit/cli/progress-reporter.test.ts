@@ -12,7 +12,16 @@ function fakeIo(tty: boolean): { io: Io; stderr: () => string; stdout: () => str
   const stdout = new PassThrough();
   stderr.on('data', (chunk) => (err += chunk));
   stdout.on('data', (chunk) => (out += chunk));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: '/', stdoutIsTTY: tty, stderrIsTTY: tty, stdinIsTTY: tty };
+  const io: Io = {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    env: {},
+    cwd: '/',
+    stdoutIsTTY: tty,
+    stderrIsTTY: tty,
+    stdinIsTTY: tty,
+  };
   return { io, stderr: () => err, stdout: () => out };
 }
 
@@ -29,7 +38,9 @@ describe('progress on long runs', () => {
     progress.listener('events', 'failed');
     progress.finish();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(stderr()).toMatch(/^✓ destination\.warehouse inspected in \d+\.\d s\n✗ destination\.events failed after \d+\.\d s\n$/);
+    expect(stderr()).toMatch(
+      /^✓ destination\.warehouse inspected in \d+\.\d s\n✗ destination\.events failed after \d+\.\d s\n$/,
+    );
     expect(stdout()).toBe('');
   });
 
@@ -42,7 +53,9 @@ describe('progress on long runs', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     progress.finish();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(stderr()).toContain('… destination.warehouse connecting through tunnel@bastion.example.com:22');
+    expect(stderr()).toContain(
+      '… destination.warehouse connecting through tunnel@bastion.example.com:22',
+    );
     expect(stderr()).toContain('\u001b[2A\u001b[0J');
     expect(stderr()).toMatch(/✓ destination\.events inspected in \d+\.\d s/);
     expect(stdout()).toBe('');

@@ -14,14 +14,21 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pgdest-validate-'));
   writeFileSync(join(dir, 'pgdest.yaml'), validConfig);
-  writeFileSync(join(dir, 'broken.yaml'), validConfig.replace('      host: 10.0.1.5\n', '      host: 10.0.1.5\n      prot: 5432\n'));
+  writeFileSync(
+    join(dir, 'broken.yaml'),
+    validConfig.replace('      host: 10.0.1.5\n', '      host: 10.0.1.5\n      prot: 5432\n'),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pgdest validate', () => {
   it('reads pgdest.yaml in the working folder and exits 0 when it is valid', async () => {
     const result = await runCli(['validate'], { cwd: dir, env });
-    expect(result).toEqual({ code: 0, stdout: 'The configuration is valid: 1 bastion, 1 destination.\n', stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: 'The configuration is valid: 1 bastion, 1 destination.\n',
+      stderr: '',
+    });
   });
 
   it('shows each problem with its place, the line and a hint, and exits 1', async () => {
@@ -44,7 +51,10 @@ describe('pgdest validate', () => {
   });
 
   it('prints the diagnostics as JSON with --format json', async () => {
-    const result = await runCli(['validate', '-c', 'broken.yaml', '--format', 'json'], { cwd: dir, env });
+    const result = await runCli(['validate', '-c', 'broken.yaml', '--format', 'json'], {
+      cwd: dir,
+      env,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({
@@ -56,9 +66,17 @@ describe('pgdest validate', () => {
         {
           severity: 'error',
           summary: 'Unknown key "prot"',
-          detail: 'A database takes `host`, `port`, `name`, `user`, `password`, `ssl` and `ssl_root_cert`.',
+          detail:
+            'A database takes `host`, `port`, `name`, `user`, `password`, `ssl` and `ssl_root_cert`.',
           hint: 'Did you mean "port"?',
-          source: { file: join(dir, 'broken.yaml'), line: 13, column: 7, end_line: 13, end_column: 11, path: 'destinations.warehouse.database.prot' },
+          source: {
+            file: join(dir, 'broken.yaml'),
+            line: 13,
+            column: 7,
+            end_line: 13,
+            end_column: 11,
+            path: 'destinations.warehouse.database.prot',
+          },
         },
       ],
     });
@@ -68,15 +86,25 @@ describe('pgdest validate', () => {
     const result = await runCli(['validate'], { cwd: dir, env: {} });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('Warning: Environment variable WAREHOUSE_PASSWORD is not set');
-    expect(result.stdout).toBe('The configuration is valid: 1 bastion, 1 destination (2 warnings).\n');
+    expect(result.stdout).toBe(
+      'The configuration is valid: 1 bastion, 1 destination (2 warnings).\n',
+    );
   });
 
   it('colours the output only on a terminal without NO_COLOR', async () => {
     const coloured = await runCli(['validate', '-c', 'broken.yaml'], { cwd: dir, env, tty: true });
     expect(coloured.stderr).toContain('\u001b[31m');
-    const plain = await runCli(['validate', '-c', 'broken.yaml'], { cwd: dir, env: { ...env, NO_COLOR: '1' }, tty: true });
+    const plain = await runCli(['validate', '-c', 'broken.yaml'], {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      tty: true,
+    });
     expect(plain.stderr).not.toContain('\u001b[');
-    const flagged = await runCli(['validate', '-c', 'broken.yaml', '--no-color'], { cwd: dir, env, tty: true });
+    const flagged = await runCli(['validate', '-c', 'broken.yaml', '--no-color'], {
+      cwd: dir,
+      env,
+      tty: true,
+    });
     expect(flagged.stderr).not.toContain('\u001b[');
   });
 
@@ -113,7 +141,9 @@ describe('the pgdest command line', () => {
   });
 
   it('runs as an executable through npx after npm ci', async () => {
-    const { stdout } = await promisify(execFile)('npx', ['--no-install', 'pgdest', '--help'], { cwd: root });
+    const { stdout } = await promisify(execFile)('npx', ['--no-install', 'pgdest', '--help'], {
+      cwd: root,
+    });
     expect(stdout).toContain('Usage: pgdest <command> [options]');
   });
 });

@@ -5,12 +5,17 @@ import type { Environment, SecretMode } from '../../../src/config/resolve-secret
 export function fixtureEnvironment(overrides: Partial<Environment> = {}): Environment {
   const files: Record<string, string> = {
     '/home/user/.ssh/known_hosts': 'bastion.example.com ssh-ed25519 AAAA\n',
-    '/home/user/.ssh/id_ed25519': '-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n',
+    '/home/user/.ssh/id_ed25519':
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n-----END OPENSSH PRIVATE KEY-----\n',
     '/configs/secrets/password': 'from-a-file\n',
     '/configs/ca.pem': '-----BEGIN CERTIFICATE-----\n',
   };
   return {
-    env: { BASTION_PEM: 'fixture-key', WAREHOUSE_PASSWORD: 'fixture-password', ADMIN_PASSWORD: 'fixture-admin' },
+    env: {
+      BASTION_PEM: 'fixture-key',
+      WAREHOUSE_PASSWORD: 'fixture-password',
+      ADMIN_PASSWORD: 'fixture-admin',
+    },
     homeDir: '/home/user',
     readFile: (path) => {
       const text = files[path];
@@ -23,8 +28,16 @@ export function fixtureEnvironment(overrides: Partial<Environment> = {}): Enviro
 }
 
 /** Loads one config text as /configs/pgdest.yaml. */
-export function loadText(text: string, mode: SecretMode = 'offline', environment = fixtureEnvironment()): LoadResult {
-  return loadConfigTexts([{ file: '/configs/pgdest.yaml', text }], { mode, environment, baseDir: '/configs' });
+export function loadText(
+  text: string,
+  mode: SecretMode = 'offline',
+  environment = fixtureEnvironment(),
+): LoadResult {
+  return loadConfigTexts([{ file: '/configs/pgdest.yaml', text }], {
+    mode,
+    environment,
+    baseDir: '/configs',
+  });
 }
 
 /** Joins lines into a config text; cases read top to bottom like the file. */

@@ -70,7 +70,9 @@ describe('the loader, fed anything', () => {
     const yamlValue = fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value));
     fc.assert(
       fc.property(yamlValue, (value) => {
-        expectLocatedDiagnostics(loadText(validConfig.replace(/ {2}warehouse:[\s\S]*$/, `  warehouse: ${value}\n`)));
+        expectLocatedDiagnostics(
+          loadText(validConfig.replace(/ {2}warehouse:[\s\S]*$/, `  warehouse: ${value}\n`)),
+        );
       }),
       { numRuns: 300 },
     );

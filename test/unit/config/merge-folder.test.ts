@@ -25,7 +25,10 @@ describe('a config folder', () => {
       'destinations.yml': yaml('version: 1', ...destinationLines),
       'notes.txt': 'not a config',
     });
-    const { config, diagnostics } = loadConfig(dir, { mode: 'offline', environment: fixtureEnvironment() });
+    const { config, diagnostics } = loadConfig(dir, {
+      mode: 'offline',
+      environment: fixtureEnvironment(),
+    });
     expect(diagnostics).toEqual([]);
     expect([...config!.bastions.keys()]).toEqual(['main']);
     expect([...config!.destinations.keys()]).toEqual(['warehouse']);
@@ -38,7 +41,10 @@ describe('a config folder', () => {
       'a.yaml': yaml('version: 1', ...bastionLines, ...destinationLines),
       'b.yaml': yaml('version: 1', ...destinationLines),
     });
-    const { config, diagnostics } = loadConfig(dir, { mode: 'offline', environment: fixtureEnvironment() });
+    const { config, diagnostics } = loadConfig(dir, {
+      mode: 'offline',
+      environment: fixtureEnvironment(),
+    });
     expect(config).toBeUndefined();
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({
@@ -50,28 +56,43 @@ describe('a config folder', () => {
 
   it('refuses two state sections', () => {
     const state = ['state:', '  path: state.json'];
-    const dir = writeConfigs({ 'a.yaml': yaml('version: 1', ...state), 'b.yaml': yaml('version: 1', ...state) });
+    const dir = writeConfigs({
+      'a.yaml': yaml('version: 1', ...state),
+      'b.yaml': yaml('version: 1', ...state),
+    });
     const { diagnostics } = loadConfig(dir, { mode: 'offline', environment: fixtureEnvironment() });
-    expect(diagnostics.map((d) => [d.summary, d.source?.file, d.source?.line])).toEqual([['State declared twice', join(dir, 'b.yaml'), 2]]);
+    expect(diagnostics.map((d) => [d.summary, d.source?.file, d.source?.line])).toEqual([
+      ['State declared twice', join(dir, 'b.yaml'), 2],
+    ]);
   });
 
   it('resolves a bastion named in another file', () => {
     const dir = writeConfigs({
       'b.yaml': yaml('version: 1', ...bastionLines),
-      'a.yaml': yaml('version: 1', ...destinationLines.map((line) => line.replace('bastion: main', 'bastion: mian'))),
+      'a.yaml': yaml(
+        'version: 1',
+        ...destinationLines.map((line) => line.replace('bastion: main', 'bastion: mian')),
+      ),
     });
     const { diagnostics } = loadConfig(dir, { mode: 'offline', environment: fixtureEnvironment() });
-    expect(diagnostics.map((d) => [d.summary, d.hint])).toEqual([['Unknown bastion "mian"', 'Did you mean "main"?']]);
+    expect(diagnostics.map((d) => [d.summary, d.hint])).toEqual([
+      ['Unknown bastion "mian"', 'Did you mean "main"?'],
+    ]);
   });
 
   it('says so when the folder holds no config file', () => {
     const dir = writeConfigs({ 'README.md': '# configs' });
-    expect(loadConfig(dir, { mode: 'offline' }).diagnostics[0]!.summary).toBe('No config files in folder');
+    expect(loadConfig(dir, { mode: 'offline' }).diagnostics[0]!.summary).toBe(
+      'No config files in folder',
+    );
   });
 
   it('says so when the config does not exist', () => {
     writeConfigs({});
     const result = loadConfig(join(folder, 'pgdest.yaml'), { mode: 'offline' });
-    expect(result.diagnostics[0]).toMatchObject({ summary: 'Config not found', hint: expect.stringContaining('-c PATH') });
+    expect(result.diagnostics[0]).toMatchObject({
+      summary: 'Config not found',
+      hint: expect.stringContaining('-c PATH'),
+    });
   });
 });

@@ -6,7 +6,14 @@ describe('loading a valid config', () => {
     const { config, diagnostics } = loadText(validConfig);
     expect(diagnostics).toEqual([]);
     const bastion = config!.bastions.get('main')!;
-    expect(bastion).toMatchObject({ host: 'bastion.example.com', port: 22, user: 'tunnel', hostKeyCheck: 'strict', connectTimeoutMs: 20_000, keepaliveIntervalMs: 15_000 });
+    expect(bastion).toMatchObject({
+      host: 'bastion.example.com',
+      port: 22,
+      user: 'tunnel',
+      hostKeyCheck: 'strict',
+      connectTimeoutMs: 20_000,
+      keepaliveIntervalMs: 15_000,
+    });
     const destination = config!.destinations.get('warehouse')!;
     expect(destination).toMatchObject({
       address: 'destination.warehouse',
@@ -22,17 +29,21 @@ describe('loading a valid config', () => {
   });
 
   it('reads secrets from files relative to the config file', () => {
-    const { config } = loadText(validConfig.replace('${env:WAREHOUSE_PASSWORD}', '${file:secrets/password}'));
+    const { config } = loadText(
+      validConfig.replace('${env:WAREHOUSE_PASSWORD}', '${file:secrets/password}'),
+    );
     expect(config!.destinations.get('warehouse')!.database.password!.reveal()).toBe('from-a-file');
   });
 
   it('reads a private key file from the home folder', () => {
-    const { config } = loadText(validConfig.replace('private_key: ${env:BASTION_PEM}', 'private_key_file: ~/.ssh/id_ed25519'));
+    const { config } = loadText(
+      validConfig.replace('private_key: ${env:BASTION_PEM}', 'private_key_file: ~/.ssh/id_ed25519'),
+    );
     const auth = config!.bastions.get('main')!.auth;
     expect(auth.kind === 'key' && auth.privateKey.reveal()).toContain('OPENSSH PRIVATE KEY');
   });
 
-  it('accepts a bastion that relies on the user\'s own known_hosts, as OpenSSH does', () => {
+  it("accepts a bastion that relies on the user's own known_hosts, as OpenSSH does", () => {
     const { config, diagnostics } = loadText(validConfig.replace(/ {4}host_key: .*\n/, ''));
     expect(diagnostics).toEqual([]);
     expect(config!.bastions.get('main')!.hostKey).toBeUndefined();
@@ -48,25 +59,50 @@ describe('loading a valid config', () => {
   });
 
   it('reads a postgres state backend with its defaults', () => {
-    const text = yaml(validConfig, 'state:', '  backend: postgres', '  bastion: main', '  database:', '    host: 10.0.1.9', '    name: ops', '    user: pgdest', '    password: ${env:WAREHOUSE_PASSWORD}');
+    const text = yaml(
+      validConfig,
+      'state:',
+      '  backend: postgres',
+      '  bastion: main',
+      '  database:',
+      '    host: 10.0.1.9',
+      '    name: ops',
+      '    user: pgdest',
+      '    password: ${env:WAREHOUSE_PASSWORD}',
+    );
     const { config, diagnostics } = loadText(text);
     expect(diagnostics).toEqual([]);
-    expect(config!.state).toMatchObject({ backend: 'postgres', bastion: 'main', schema: 'pgdest', key: 'default', database: { host: '10.0.1.9', port: 5432 } });
+    expect(config!.state).toMatchObject({
+      backend: 'postgres',
+      bastion: 'main',
+      schema: 'pgdest',
+      key: 'default',
+      database: { host: '10.0.1.9', port: 5432 },
+    });
   });
 
   it('gives the same digest whatever the comments and key order', () => {
-    const reordered = validConfig.replace('    host: bastion.example.com\n    user: tunnel\n', '    user: tunnel # the SSH user\n    host: bastion.example.com\n');
+    const reordered = validConfig.replace(
+      '    host: bastion.example.com\n    user: tunnel\n',
+      '    user: tunnel # the SSH user\n    host: bastion.example.com\n',
+    );
     expect(loadText(reordered).config!.digest).toBe(loadText(validConfig).config!.digest);
-    expect(loadText(validConfig.replace('kondado', 'other')).config!.digest).not.toBe(loadText(validConfig).config!.digest);
+    expect(loadText(validConfig.replace('kondado', 'other')).config!.digest).not.toBe(
+      loadText(validConfig).config!.digest,
+    );
   });
 
   it('reports a missing environment variable as a warning offline and as an error when connecting', () => {
     const environment = fixtureEnvironment({ env: { BASTION_PEM: 'k' } });
     const offline = loadText(validConfig, 'offline', environment);
     expect(offline.config).toBeDefined();
-    expect(offline.diagnostics.map((d) => [d.severity, d.summary])).toEqual([['warning', 'Environment variable WAREHOUSE_PASSWORD is not set']]);
+    expect(offline.diagnostics.map((d) => [d.severity, d.summary])).toEqual([
+      ['warning', 'Environment variable WAREHOUSE_PASSWORD is not set'],
+    ]);
     const connect = loadText(validConfig, 'connect', environment);
     expect(connect.config).toBeUndefined();
-    expect(connect.diagnostics.map((d) => [d.severity, d.summary])).toEqual([['error', 'Environment variable WAREHOUSE_PASSWORD is not set']]);
+    expect(connect.diagnostics.map((d) => [d.severity, d.summary])).toEqual([
+      ['error', 'Environment variable WAREHOUSE_PASSWORD is not set'],
+    ]);
   });
 });

@@ -7,11 +7,23 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 
 /** A schema's facts: by default it exists and the loader may do everything in it. */
 export function schemaFacts(name: string, overrides: Partial<SchemaFacts> = {}): SchemaFacts {
-  return { name, exists: true, owner: 'loader', usage: true, create: true, foreignTables: [], foreignTableCount: 0, ...overrides };
+  return {
+    name,
+    exists: true,
+    owner: 'loader',
+    usage: true,
+    create: true,
+    foreignTables: [],
+    foreignTableCount: 0,
+    ...overrides,
+  };
 }
 
 /** The actual state of a healthy destination: the loader exists, owns its schema and may create. */
-export function actualOf(schema = 'kondado', overrides: DeepPartial<ActualDestination> = {}): ActualDestination {
+export function actualOf(
+  schema = 'kondado',
+  overrides: DeepPartial<ActualDestination> = {},
+): ActualDestination {
   const base: ActualDestination = {
     serverVersion: '15.18',
     serverVersionNum: 150018,
@@ -45,8 +57,18 @@ export function configOf(...destinations: Destination[]): Config {
 
 export function priorEntry(overrides: Partial<DestinationState> = {}): DestinationState {
   return {
-    bastion: { name: 'main', endpoint: 'tunnel@bastion.example.com:22', hostKey: 'SHA256:Wm3xq5J7mY0f3lO8pXyQ2mQ3b4r5s6t7u8v9w0x1y2z' },
-    database: { host: '10.0.1.5', port: 5432, name: 'analytics', user: 'loader', passwordFrom: 'env:WAREHOUSE_PASSWORD' },
+    bastion: {
+      name: 'main',
+      endpoint: 'tunnel@bastion.example.com:22',
+      hostKey: 'SHA256:Wm3xq5J7mY0f3lO8pXyQ2mQ3b4r5s6t7u8v9w0x1y2z',
+    },
+    database: {
+      host: '10.0.1.5',
+      port: 5432,
+      name: 'analytics',
+      user: 'loader',
+      passwordFrom: 'env:WAREHOUSE_PASSWORD',
+    },
     schema: { requested: 'kondado', effective: 'kondado', fallback: false },
     privileges: ['CREATE', 'ALTER', 'INSERT', 'SELECT', 'DELETE', 'DROP'],
     onDelete: 'forget',

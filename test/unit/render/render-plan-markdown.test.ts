@@ -8,14 +8,50 @@ const missing = { schema: { exists: false, usage: false, create: false } };
 
 describe('the Markdown plan', () => {
   it('summarises the counts, the destinations, the warnings and the SQL for a pull request', () => {
-    const config = configOf(destinationOf('warehouse'), destinationOf('events', { schema: 'events_raw' }), destinationOf('steady'), destinationOf('billing', { schema: 'billing' }));
+    const config = configOf(
+      destinationOf('warehouse'),
+      destinationOf('events', { schema: 'events_raw' }),
+      destinationOf('steady'),
+      destinationOf('billing', { schema: 'billing' }),
+    );
     const observations = new Map<string, Observation>([
       ['warehouse', { kind: 'observed', actual: actualOf('kondado', missing) }],
-      ['events', { kind: 'observed', actual: actualOf('events_raw', { ...missing, database: { create: false }, public: { create: true } }) }],
+      [
+        'events',
+        {
+          kind: 'observed',
+          actual: actualOf('events_raw', {
+            ...missing,
+            database: { create: false },
+            public: { create: true },
+          }),
+        },
+      ],
       ['steady', { kind: 'observed', actual: actualOf() }],
-      ['billing', { kind: 'unreachable', diagnostics: [{ severity: 'error', code: 'unreachable', summary: 'Bastion unreachable', detail: 'tunnel@bastion.example.com:22 refused the connection.', hint: 'Check that sshd runs.' }] }],
+      [
+        'billing',
+        {
+          kind: 'unreachable',
+          diagnostics: [
+            {
+              severity: 'error',
+              code: 'unreachable',
+              summary: 'Bastion unreachable',
+              detail: 'tunnel@bastion.example.com:22 refused the connection.',
+              hint: 'Check that sshd runs.',
+            },
+          ],
+        },
+      ],
     ]);
-    const prior = stateOf({ warehouse: priorEntry(), steady: priorEntry(), old: priorEntry({ onDelete: 'drop', schema: { requested: 'old', effective: 'old', fallback: false } }) });
+    const prior = stateOf({
+      warehouse: priorEntry(),
+      steady: priorEntry(),
+      old: priorEntry({
+        onDelete: 'drop',
+        schema: { requested: 'old', effective: 'old', fallback: false },
+      }),
+    });
     expect(renderPlanMarkdown(buildPlan(config, observations, prior))).toMatchInlineSnapshot(`
       "### pgdest plan: 1 to create, 1 to update, 1 to delete
 
@@ -51,7 +87,13 @@ describe('the Markdown plan', () => {
   });
 
   it('says there are no changes', () => {
-    const observations = new Map<string, Observation>([['warehouse', { kind: 'observed', actual: actualOf() }]]);
-    expect(renderPlanMarkdown(buildPlan(configOf(destinationOf()), observations, stateOf({ warehouse: priorEntry() })))).toBe('### pgdest plan: no changes\n\n1 destination unchanged.\n');
+    const observations = new Map<string, Observation>([
+      ['warehouse', { kind: 'observed', actual: actualOf() }],
+    ]);
+    expect(
+      renderPlanMarkdown(
+        buildPlan(configOf(destinationOf()), observations, stateOf({ warehouse: priorEntry() })),
+      ),
+    ).toBe('### pgdest plan: no changes\n\n1 destination unchanged.\n');
   });
 });

@@ -9,12 +9,31 @@ const missing = { schema: { exists: false, usage: false, create: false } };
 
 describe('the human plan', () => {
   it('shows a block per change with its marks, attributes, reasons and SQL, then the counts', () => {
-    const config = configOf(destinationOf('warehouse'), destinationOf('events', { schema: 'events_raw' }));
+    const config = configOf(
+      destinationOf('warehouse'),
+      destinationOf('events', { schema: 'events_raw' }),
+    );
     const observations = new Map<string, Observation>([
       ['warehouse', { kind: 'observed', actual: actualOf('kondado', missing) }],
-      ['events', { kind: 'observed', actual: actualOf('events_raw', { ...missing, database: { create: false }, public: { create: true } }) }],
+      [
+        'events',
+        {
+          kind: 'observed',
+          actual: actualOf('events_raw', {
+            ...missing,
+            database: { create: false },
+            public: { create: true },
+          }),
+        },
+      ],
     ]);
-    const prior = stateOf({ warehouse: priorEntry(), old: priorEntry({ onDelete: 'drop', schema: { requested: 'old', effective: 'old', fallback: false } }) });
+    const prior = stateOf({
+      warehouse: priorEntry(),
+      old: priorEntry({
+        onDelete: 'drop',
+        schema: { requested: 'old', effective: 'old', fallback: false },
+      }),
+    });
     expect(renderPlan(buildPlan(config, observations, prior))).toMatchInlineSnapshot(`
       "pgdest will perform the following actions:
 
@@ -73,30 +92,58 @@ describe('the human plan', () => {
   });
 
   it('marks a changed value and the items of a changed list', () => {
-    const config = configOf(destinationOf('warehouse', { schema: 'kondado2', privileges: ['INSERT', 'SELECT'] }));
-    const observations = new Map<string, Observation>([['warehouse', { kind: 'observed', actual: actualOf('kondado2') }]]);
+    const config = configOf(
+      destinationOf('warehouse', { schema: 'kondado2', privileges: ['INSERT', 'SELECT'] }),
+    );
+    const observations = new Map<string, Observation>([
+      ['warehouse', { kind: 'observed', actual: actualOf('kondado2') }],
+    ]);
     const text = renderPlan(buildPlan(config, observations, stateOf({ warehouse: priorEntry() })));
     expect(text).toContain('~ schema           = "kondado" -> "kondado2"');
-    expect(text).toContain('~ privileges       = [-"CREATE", -"ALTER", "INSERT", "SELECT", -"DELETE", -"DROP"]');
+    expect(text).toContain(
+      '~ privileges       = [-"CREATE", -"ALTER", "INSERT", "SELECT", -"DELETE", -"DROP"]',
+    );
   });
 
   it('says so when nothing changes', () => {
-    const observations = new Map<string, Observation>([['warehouse', { kind: 'observed', actual: actualOf() }]]);
-    expect(renderPlan(buildPlan(configOf(destinationOf()), observations, stateOf({ warehouse: priorEntry() })))).toBe('No changes. The destinations match the configuration.\n');
+    const observations = new Map<string, Observation>([
+      ['warehouse', { kind: 'observed', actual: actualOf() }],
+    ]);
+    expect(
+      renderPlan(
+        buildPlan(configOf(destinationOf()), observations, stateOf({ warehouse: priorEntry() })),
+      ),
+    ).toBe('No changes. The destinations match the configuration.\n');
   });
 
   it('colours the marks only when asked', () => {
-    const observations = new Map<string, Observation>([['warehouse', { kind: 'observed', actual: actualOf('kondado', missing) }]]);
+    const observations = new Map<string, Observation>([
+      ['warehouse', { kind: 'observed', actual: actualOf('kondado', missing) }],
+    ]);
     const plan = buildPlan(configOf(destinationOf()), observations, undefined);
-    expect(renderPlan(plan, createPalette(true))).toContain('\u001b[32m+\u001b[39m destination "warehouse"');
+    expect(renderPlan(plan, createPalette(true))).toContain(
+      '\u001b[32m+\u001b[39m destination "warehouse"',
+    );
     expect(renderPlan(plan)).not.toContain('\u001b[');
   });
 });
 
 describe('the human plan of destinations that could not be planned', () => {
   it('does not claim that they match the configuration', () => {
-    const unreachable: Observation = { kind: 'unreachable', diagnostics: [{ severity: 'error', summary: 'Host key of bastion "main" has changed' }] };
-    const plan = buildPlan(configOf(destinationOf('a'), destinationOf('b')), new Map([['a', unreachable], ['b', unreachable]]), undefined);
-    expect(renderPlan(plan)).toBe('Nothing could be planned.\n2 destinations could not be planned: destination.a, destination.b.\n');
+    const unreachable: Observation = {
+      kind: 'unreachable',
+      diagnostics: [{ severity: 'error', summary: 'Host key of bastion "main" has changed' }],
+    };
+    const plan = buildPlan(
+      configOf(destinationOf('a'), destinationOf('b')),
+      new Map([
+        ['a', unreachable],
+        ['b', unreachable],
+      ]),
+      undefined,
+    );
+    expect(renderPlan(plan)).toBe(
+      'Nothing could be planned.\n2 destinations could not be planned: destination.a, destination.b.\n',
+    );
   });
 });

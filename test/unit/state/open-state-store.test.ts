@@ -8,7 +8,9 @@ import { openStateStore } from '../../../src/state/open-state-store.ts';
 import { PostgresStateStore } from '../../../src/state/postgres-state-store.ts';
 import { sampleState } from './sample-state.ts';
 
-const postgresSettings = (overrides: Partial<Extract<StateSettings, { backend: 'postgres' }>> = {}): StateSettings => ({
+const postgresSettings = (
+  overrides: Partial<Extract<StateSettings, { backend: 'postgres' }>> = {},
+): StateSettings => ({
   backend: 'postgres',
   database: { host: 'db.internal', port: 5432, name: 'ops', user: 'pgdest', ssl: 'prefer' },
   schema: 'pgdest',
@@ -26,9 +28,9 @@ describe('openStateStore', () => {
       await store.close();
 
       expect(store.location).toBe(path);
-      expect(await openStateStore({ backend: 'local', path }, { logger: silentLogger }).read()).toStrictEqual(
-        sampleState(1),
-      );
+      expect(
+        await openStateStore({ backend: 'local', path }, { logger: silentLogger }).read(),
+      ).toStrictEqual(sampleState(1));
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -43,19 +45,23 @@ describe('openStateStore', () => {
   });
 
   it('names a schema other than pgdest in the location', () => {
-    const store = openStateStore(postgresSettings({ schema: 'ops_state' }), { logger: silentLogger });
+    const store = openStateStore(postgresSettings({ schema: 'ops_state' }), {
+      logger: silentLogger,
+    });
     expect(store.location).toBe('postgres://db.internal:5432/ops#default (schema "ops_state")');
   });
 
   it('brackets an IPv6 host in the location', () => {
     const settings = postgresSettings();
     if (settings.backend === 'postgres') settings.database.host = 'fd00::5';
-    expect(openStateStore(settings, { logger: silentLogger }).location).toBe('postgres://[fd00::5]:5432/ops#default');
+    expect(openStateStore(settings, { logger: silentLogger }).location).toBe(
+      'postgres://[fd00::5]:5432/ops#default',
+    );
   });
 
   it('refuses, as a bug, a state behind a bastion without the tunnel pool', () => {
-    expect(() => openStateStore(postgresSettings({ bastion: 'main' }), { logger: silentLogger })).toThrow(
-      /needs the tunnel pool/,
-    );
+    expect(() =>
+      openStateStore(postgresSettings({ bastion: 'main' }), { logger: silentLogger }),
+    ).toThrow(/needs the tunnel pool/);
   });
 });

@@ -5,7 +5,10 @@ describe('stateLockKey', () => {
   // Runs of different pgdest versions lock the same state only if they
   // compute the same key: these numbers must never change.
   it('gives the same key in every version of pgdest', () => {
-    expect(stateLockKey('pgdest', 'default')).toStrictEqual({ classId: 0x70676401, objectId: -452973902 });
+    expect(stateLockKey('pgdest', 'default')).toStrictEqual({
+      classId: 0x70676401,
+      objectId: -452973902,
+    });
     expect(setupLockKey('pgdest')).toStrictEqual({ classId: 0x70676402, objectId: -826583854 });
   });
 

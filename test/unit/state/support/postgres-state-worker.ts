@@ -25,7 +25,12 @@ import { UserError } from '../../../../src/diagnostics/diagnostic.ts';
 import type { Logger } from '../../../../src/diagnostics/logger.ts';
 import { describeThisRun } from '../../../../src/state/describe-this-run.ts';
 import { openStateStore } from '../../../../src/state/open-state-store.ts';
-import { advanceState, newState, type DestinationState, type State } from '../../../../src/state/state.ts';
+import {
+  advanceState,
+  newState,
+  type DestinationState,
+  type State,
+} from '../../../../src/state/state.ts';
 import type { StateStore } from '../../../../src/state/state-store.ts';
 import { TunnelPool } from '../../../../src/tunnel/tunnel-pool.ts';
 
@@ -43,7 +48,8 @@ export interface WorkerTask {
 }
 
 const task = JSON.parse(process.env.PGDEST_WORKER ?? '') as WorkerTask;
-const print = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const print = (event: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify(event)}\n`);
 let waits = 0;
 const logger: Logger = {
   debug(scope, message) {
@@ -55,12 +61,18 @@ const logger: Logger = {
   },
 };
 
-const tunnels = new TunnelPool(new Map(task.bastion ? [['state', describeBastion(task.bastion)]] : []), { logger });
+const tunnels = new TunnelPool(
+  new Map(task.bastion ? [['state', describeBastion(task.bastion)]] : []),
+  { logger },
+);
 const store = openStateStore(
   {
     backend: 'postgres',
     ...(task.bastion ? { bastion: 'state' } : {}),
-    database: { ...task.database, password: new Secret('env:STATE_PASSWORD', process.env.STATE_PASSWORD) },
+    database: {
+      ...task.database,
+      password: new Secret('env:STATE_PASSWORD', process.env.STATE_PASSWORD),
+    },
     schema: task.schema,
     key: task.key,
   },
@@ -77,7 +89,10 @@ try {
   }
   await runTask(store);
 } catch (error) {
-  print({ event: 'failed', diagnostics: error instanceof UserError ? error.diagnostics : [{ summary: String(error) }] });
+  print({
+    event: 'failed',
+    diagnostics: error instanceof UserError ? error.diagnostics : [{ summary: String(error) }],
+  });
   process.exitCode = 1;
 } finally {
   await store.close();
@@ -111,13 +126,17 @@ async function runTask(store: StateStore): Promise<void> {
       return;
     case 'race': {
       let refusals = 0;
-      for (let round = 0; round < (task.rounds ?? 1); ) {
+      for (let round = 0; round < (task.rounds ?? 1);) {
         const state = (await store.read()) ?? newState();
         try {
           await store.write(addDestination(state, round));
           round += 1;
         } catch (error) {
-          if (!(error instanceof UserError) || error.diagnostics[0]?.summary !== 'State changed since it was read') throw error;
+          if (
+            !(error instanceof UserError) ||
+            error.diagnostics[0]?.summary !== 'State changed since it was read'
+          )
+            throw error;
           refusals += 1;
         }
       }
@@ -151,6 +170,13 @@ function describeBastion(bastion: NonNullable<WorkerTask['bastion']>): Bastion {
     hostKeyCheck: 'strict',
     connectTimeoutMs: 10_000,
     keepaliveIntervalMs: 15_000,
-    source: { file: 'pgdest.yaml', line: 1, column: 1, endLine: 1, endColumn: 1, path: 'bastions.state' },
+    source: {
+      file: 'pgdest.yaml',
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 1,
+      path: 'bastions.state',
+    },
   };
 }

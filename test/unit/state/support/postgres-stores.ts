@@ -68,11 +68,16 @@ let fixtureCount = 0;
  * creation; with `freshKey`, a new key in one shared schema, which saves the
  * creation where sessions are slow to open (through a bastion).
  */
-export function createPostgresFixture(route: StateDatabaseRoute, options: { freshKey?: boolean } = {}): () => Promise<StateStoreFixture> {
+export function createPostgresFixture(
+  route: StateDatabaseRoute,
+  options: { freshKey?: boolean } = {},
+): () => Promise<StateStoreFixture> {
   return async () => {
     const stores = new PostgresStores(route);
     const count = (fixtureCount += 1);
-    const place = options.freshKey ? { schema: `contract_${process.pid}`, key: `k${count}` } : { schema: `contract_${process.pid}_${count}` };
+    const place = options.freshKey
+      ? { schema: `contract_${process.pid}`, key: `k${count}` }
+      : { schema: `contract_${process.pid}_${count}` };
     return {
       open: async () => stores.open(place),
       dispose: () => stores.closeAll(),
