@@ -1,4 +1,4 @@
-import { quoteIdentifier } from './quote-identifier.ts';
+import { quoteIdentifier } from '../plan/step-sql.ts';
 
 /** The state database as the configuration names it. */
 export interface StateDatabase {

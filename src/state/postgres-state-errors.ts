@@ -1,7 +1,7 @@
 import { readPostgresFields } from '../database/database-connection-error.ts';
 import { errorDiagnostic, UserError } from '../diagnostics/diagnostic.ts';
 import type { StateTables } from './describe-state-tables.ts';
-import { quoteIdentifier } from './quote-identifier.ts';
+import { quoteIdentifier } from '../plan/step-sql.ts';
 import { describeLockHolder } from './state-errors.ts';
 import type { LockHolder } from './state-store.ts';
 

@@ -7,7 +7,7 @@ import {
   schemaUsageError,
   tableCreationError,
 } from './postgres-state-errors.ts';
-import { quoteIdentifier } from './quote-identifier.ts';
+import { quoteIdentifier } from '../plan/step-sql.ts';
 import { setupLockKey } from './state-lock-key.ts';
 
 /** What the catalogs say about the state schema, as the session's login sees it. */
