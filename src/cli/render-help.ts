@@ -24,7 +24,7 @@ export function renderHelp(commands: readonly Command[], version: string): strin
     '',
     'Exit codes: 0 success; 1 an error; 2 changes found by plan --detailed-exitcode.',
     'Diagnostics go to standard error, results to standard output.',
-    "Run `pgdest <command> --help` for a command's options. Documentation: README.md and SPEC.md.",
+    "Run `pgdest <command> --help` for a command's options. Documentation: README.md.",
     '',
   ].join('\n');
 }
