@@ -94,6 +94,42 @@ describe('plan and apply through a real bastion', () => {
     expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
   });
 
+  it('falls back to public at apply time when creating the schema is refused after planning, saying so', async () => {
+    await lab.postgres.createRole('late', { password: canary, login: true });
+    await lab.postgres.query('GRANT CREATE ON DATABASE postgres TO late');
+    await lab.postgres.query('GRANT CREATE ON SCHEMA public TO late');
+    const dir = await createLabProject(lab, {
+      late: { user: 'late', passwordEnv: 'LOADER_PASSWORD', schema: 'late_raw' },
+    });
+    const answer = new PassThrough();
+    let prompted = false;
+    const applying = runCli(['apply'], {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      stdin: answer,
+      tty: true,
+      onStdout: (text) => (prompted = text.includes('Enter a value')),
+    });
+    // The plan said the loader may create its schema; the grant goes away before yes.
+    await waitFor(async () => prompted);
+    await lab.postgres.query('REVOKE CREATE ON DATABASE postgres FROM late');
+    answer.end('yes\n');
+
+    const applied = await applying;
+    expect(applied.stdout).toContain('CREATE SCHEMA "late_raw";');
+    expect(applied.code).toBe(0);
+    expect(applied.stderr).toContain('Warning: Fell back to schema public');
+    expect(applied.stdout).toContain(
+      'destination.late: created (writes into public, the fallback)',
+    );
+    expect(await schemaExists(lab, 'late_raw')).toBe(false);
+    expect((await readProjectState(dir)).destinations.late!.schema).toEqual({
+      requested: 'late_raw',
+      effective: 'public',
+      fallback: true,
+    });
+  });
+
   it('refuses to plan when public is not writable either, saying why and what to grant', async () => {
     const dir = await createLabProject(lab, {
       billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' },

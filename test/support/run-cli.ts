@@ -10,8 +10,12 @@ export interface CliResult {
 
 class Capture extends Writable {
   text = '';
+  constructor(private readonly onText?: (text: string) => void) {
+    super();
+  }
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
     this.text += chunk.toString();
+    this.onText?.(this.text);
     callback();
   }
 }
@@ -27,9 +31,11 @@ export async function runCli(
     env?: Record<string, string | undefined>;
     stdin?: string | Readable;
     tty?: boolean;
+    /** Told of standard output so far, each time it grows: to act at a prompt. */
+    onStdout?: (text: string) => void;
   },
 ): Promise<CliResult> {
-  const stdout = new Capture();
+  const stdout = new Capture(options.onStdout);
   const stderr = new Capture();
   let stdin: Readable;
   if (typeof options.stdin === 'object') {
