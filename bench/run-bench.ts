@@ -1,0 +1,303 @@
+// `npm run bench`: pgdest against the script users write today, over a fleet
+// of destinations behind one real OpenSSH bastion, at 0 and 50 ms round
+// trip; the start-up floor of a pgdest process; and validating large
+// configs. Prints markdown tables and writes them, with every sample, to
+// bench/results/.
+//
+//   npm run bench                 the full run (about a quarter of an hour)
+//   npm run bench -- --quick      one repetition of the small cases, to try it
+//   npm run bench -- --only 100:25,1000:25   only these cases (N:one-way delay)
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeMachine, type Machine } from './describe-machine.ts';
+import { describeFleet, writeFleetConfig } from './fleet.ts';
+import { measureProcess } from './measure-process.ts';
+import {
+  runFleetCase,
+  type FleetCase,
+  type FleetCaseResult,
+  type RunSample,
+} from './run-fleet-case.ts';
+import { startBenchLab } from './start-bench-lab.ts';
+import { formatDuration, formatNumber, renderTable, summarize, type Spread } from './summarize.ts';
+import { measureValidation, renderValidation, type ValidationResult } from './validate-config.ts';
+
+const quick = process.argv.includes('--quick');
+const only = optionValue('--only')
+  ?.split(',')
+  .map((pair) => pair.split(':').map(Number) as [number, number]);
+const warehouses = 10;
+const bin = new URL('../bin/pgdest.js', import.meta.url).pathname;
+const resultsDir = new URL('./results/', import.meta.url).pathname;
+
+/**
+ * The cases. The baseline pays the same for each destination whatever N is,
+ * so for the big ones it runs on the first destinations only and its time
+ * is scaled to N; the sample is bigger at 0 ms, where it is cheap.
+ */
+function planCases(): FleetCase[] {
+  return listCases().filter(
+    (c) =>
+      only === undefined ||
+      only.some(([n, delay]) => c.destinations === n && c.oneWayDelayMs === delay),
+  );
+}
+
+function listCases(): FleetCase[] {
+  if (quick) {
+    return [
+      { destinations: 10, oneWayDelayMs: 25, repetitions: 1, baselineSample: 5, ssl: undefined },
+      { destinations: 100, oneWayDelayMs: 25, repetitions: 1, baselineSample: 5, ssl: undefined },
+    ];
+  }
+  const cases: FleetCase[] = [];
+  for (const oneWayDelayMs of [0, 25]) {
+    for (const destinations of [10, 100, 1000]) {
+      cases.push({
+        destinations,
+        oneWayDelayMs,
+        repetitions: destinations >= 1000 ? 3 : 5,
+        baselineSample: Math.min(destinations, oneWayDelayMs === 0 ? 50 : 20),
+        ssl: undefined,
+      });
+    }
+  }
+  // The same fleet without TLS, to show what TLS costs pgdest.
+  cases.push({
+    destinations: 100,
+    oneWayDelayMs: 25,
+    repetitions: 5,
+    baselineSample: 0,
+    ssl: 'disable',
+    skipBaseline: true,
+  });
+  return cases;
+}
+
+interface StartupFloor {
+  version: Spread;
+  versionRssMiB: Spread;
+  validate: Spread;
+  validateRssMiB: Spread;
+}
+
+/**
+ * What a pgdest process costs before any network: `--version` (node, tsx and
+ * the CLI's modules) and `validate` of the 100-destination config (plus
+ * reading and checking the config, as plan does before connecting).
+ */
+async function measureStartupFloor(
+  dir: string,
+  env: Record<string, string>,
+): Promise<StartupFloor> {
+  const config = join(dir, 'pgdest.yaml');
+  const runs = quick ? 2 : 7;
+  const times = {
+    version: [] as number[],
+    versionRss: [] as number[],
+    validate: [] as number[],
+    validateRss: [] as number[],
+  };
+  for (let run = 0; run < runs; run++) {
+    const version = await measureProcess(process.execPath, [bin, '--version'], {
+      cwd: dir,
+      env,
+      memory: true,
+    });
+    const validate = await measureProcess(process.execPath, [bin, 'validate', '-c', config], {
+      cwd: dir,
+      env,
+      memory: true,
+    });
+    if (version.exitCode !== 0 || validate.exitCode !== 0) {
+      throw new Error(`pgdest failed before any network: ${version.stderr}${validate.stderr}`);
+    }
+    times.version.push(version.wallMs);
+    times.versionRss.push(version.peakRssMiB ?? 0);
+    times.validate.push(validate.wallMs);
+    times.validateRss.push(validate.peakRssMiB ?? 0);
+  }
+  return {
+    version: summarize(times.version),
+    versionRssMiB: summarize(times.versionRss),
+    validate: summarize(times.validate),
+    validateRssMiB: summarize(times.validateRss),
+  };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const log = (line: string) =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  const machine = await describeMachine();
+  const work = await mkdtemp(join(tmpdir(), 'pgdest-bench-'));
+  const bench = await startBenchLab({ warehouses, tls: true });
+  try {
+    // The start-up floor, on the 100-destination config; the first run also
+    // fills tsx's cache, so it is not timed.
+    const floorDir = join(work, 'floor');
+    await mkdir(floorDir);
+    await writeFleetConfig(
+      bench,
+      describeFleet(100, bench.warehouses),
+      join(floorDir, 'pgdest.yaml'),
+      undefined,
+    );
+    const env = { ...(process.env as Record<string, string>), ...bench.environment, NO_COLOR: '1' };
+    await measureProcess(process.execPath, [bin, '--version'], { cwd: floorDir, env });
+    log('start-up floor');
+    const floor = await measureStartupFloor(floorDir, env);
+
+    const results: FleetCaseResult[] = [];
+    for (const fleetCase of planCases()) {
+      log(
+        `${fleetCase.destinations} destinations, ${2 * fleetCase.oneWayDelayMs} ms round trip, ssl ${fleetCase.ssl ?? 'prefer (default)'}, ${fleetCase.repetitions} repetitions`,
+      );
+      const dir = join(
+        work,
+        `${fleetCase.destinations}-${fleetCase.oneWayDelayMs}-${fleetCase.ssl ?? 'default'}`,
+      );
+      results.push(await runFleetCase(bench, fleetCase, dir, log));
+    }
+
+    log('validating large configs');
+    const validation = await measureValidation(quick || only ? [1000] : [1000, 10000], {
+      loader: quick ? 2 : 5,
+      command: quick ? 1 : 5,
+    });
+
+    const report = renderReport(machine, floor, results, validation, performance.now() - started);
+    console.log(report);
+    await mkdir(resultsDir, { recursive: true });
+    const name = quick || only ? 'partial' : 'latest';
+    await writeFile(join(resultsDir, `${name}.md`), `${report}\n`);
+    await writeFile(
+      join(resultsDir, `${name}.json`),
+      `${JSON.stringify({ machine, floor, results, validation }, null, 2)}\n`,
+    );
+    log(`wrote bench/results/${name}.md and ${name}.json`);
+  } finally {
+    await bench.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function renderReport(
+  machine: Machine,
+  floor: StartupFloor,
+  results: readonly FleetCaseResult[],
+  validation: readonly ValidationResult[],
+  totalMs: number,
+): string {
+  const lines = [
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB; Node ${machine.node}; Linux ${machine.kernel}; ${machine.openssh}; ${machine.postgres}; ${machine.psql}.`,
+    `Date: ${machine.date}. The whole run took ${(totalMs / 60000).toFixed(1)} min.`,
+    '',
+    '### Start-up floor (no network)',
+    '',
+    renderTable(
+      ['command', 'wall time', 'peak RSS'],
+      [
+        [
+          '`pgdest --version`',
+          formatDuration(floor.version),
+          `${formatNumber(floor.versionRssMiB)} MiB`,
+        ],
+        [
+          '`pgdest validate` (100 destinations)',
+          formatDuration(floor.validate),
+          `${formatNumber(floor.validateRssMiB)} MiB`,
+        ],
+      ],
+    ),
+    '',
+    '### pgdest against the baseline script',
+    '',
+    renderTable(
+      [
+        'destinations',
+        'RTT',
+        'ssl',
+        '`pgdest plan`',
+        'plan in RTT (beyond start-up)',
+        '`pgdest apply`',
+        'apply in RTT (beyond start-up)',
+        'peak RSS plan / apply',
+        'SSH connections',
+        'database logins',
+        'baseline check',
+        'baseline create',
+        'plan vs check',
+        'apply vs create',
+      ],
+      results.map((result) => renderCase(result, floor)),
+    ),
+    '',
+    'Medians of the repetitions, with the minimum and maximum in brackets. RTT columns divide the wall time by the round-trip time; "beyond start-up" first subtracts the median `pgdest validate` time above. SSH connections and database logins are counted by sshd and PostgreSQL per run (pgdest plan / apply). Baseline times marked * ran on the first destinations only and are scaled linearly to all of them.',
+    '',
+    '### Validating a large configuration (offline)',
+    '',
+    renderValidation(validation),
+  ];
+  return lines.join('\n');
+}
+
+function renderCase(result: FleetCaseResult, floor: StartupFloor): string[] {
+  const { destinations, oneWayDelayMs, baselineSample, ssl, skipBaseline } = result.case;
+  const rtt = 2 * oneWayDelayMs;
+  const wall = (samples: RunSample[]) => summarize(samples.map((s) => s.wallMs));
+  const plan = wall(result.plan);
+  const apply = wall(result.apply);
+  const inRtt = (spread: Spread) =>
+    rtt === 0
+      ? '-'
+      : `${(spread.median / rtt).toFixed(1)} (${((spread.median - floor.validate.median) / rtt).toFixed(1)})`;
+  const rss = (samples: RunSample[]) =>
+    formatNumber(summarize(samples.map((s) => s.peakRssMiB ?? 0)));
+  const count = (samples: RunSample[], key: 'sshConnections' | 'databaseLogins') =>
+    formatNumber(summarize(samples.map((s) => s[key])));
+
+  let baseline = ['-', '-', '-', '-'];
+  if (!skipBaseline) {
+    const scale = destinations / baselineSample;
+    const mark = scale === 1 ? '' : '*';
+    const check = scaleSpread(wall(result.baselineCheck), scale);
+    const create = scaleSpread(wall(result.baselineCreate), scale);
+    baseline = [
+      `${formatDuration(check)}${mark}`,
+      `${formatDuration(create)}${mark}`,
+      `${(check.median / plan.median).toFixed(0)}x`,
+      `${(create.median / apply.median).toFixed(0)}x`,
+    ];
+  }
+  return [
+    String(destinations),
+    `${rtt} ms`,
+    ssl ?? 'prefer',
+    formatDuration(plan),
+    inRtt(plan),
+    formatDuration(apply),
+    inRtt(apply),
+    `${rss(result.plan)} / ${rss(result.apply)} MiB`,
+    `${count(result.plan, 'sshConnections')} / ${count(result.apply, 'sshConnections')}`,
+    `${count(result.plan, 'databaseLogins')} / ${count(result.apply, 'databaseLogins')}`,
+    ...baseline,
+  ];
+}
+
+function scaleSpread(spread: Spread, factor: number): Spread {
+  return {
+    ...spread,
+    median: spread.median * factor,
+    min: spread.min * factor,
+    max: spread.max * factor,
+  };
+}
+
+function optionValue(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+await main();
