@@ -7,6 +7,7 @@
 //   npm run bench                 the full run (about a quarter of an hour)
 //   npm run bench -- --quick      one repetition of the small cases, to try it
 //   npm run bench -- --only 100:25,1000:25   only these cases (N:one-way delay)
+//   npm run bench -- --pgdest-only           leave the baseline script out
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { formatDuration, formatNumber, renderTable, summarize, type Spread } fro
 import { measureValidation, renderValidation, type ValidationResult } from './validate-config.ts';
 
 const quick = process.argv.includes('--quick');
+const pgdestOnly = process.argv.includes('--pgdest-only');
 const only = optionValue('--only')
   ?.split(',')
   .map((pair) => pair.split(':').map(Number) as [number, number]);
@@ -37,11 +39,13 @@ const resultsDir = new URL('./results/', import.meta.url).pathname;
  * is scaled to N; the sample is bigger at 0 ms, where it is cheap.
  */
 function planCases(): FleetCase[] {
-  return listCases().filter(
-    (c) =>
-      only === undefined ||
-      only.some(([n, delay]) => c.destinations === n && c.oneWayDelayMs === delay),
-  );
+  return listCases()
+    .filter(
+      (c) =>
+        only === undefined ||
+        only.some(([n, delay]) => c.destinations === n && c.oneWayDelayMs === delay),
+    )
+    .map((c) => (pgdestOnly ? { ...c, skipBaseline: true } : c));
 }
 
 function listCases(): FleetCase[] {
@@ -162,15 +166,18 @@ async function main(): Promise<void> {
     }
 
     log('validating large configs');
-    const validation = await measureValidation(quick || only ? [1000] : [1000, 10000], {
-      loader: quick ? 2 : 5,
-      command: quick ? 1 : 5,
-    });
+    const validation = await measureValidation(
+      quick || only || pgdestOnly ? [1000] : [1000, 10000],
+      {
+        loader: quick ? 2 : 5,
+        command: quick ? 1 : 5,
+      },
+    );
 
     const report = renderReport(machine, floor, results, validation, performance.now() - started);
     console.log(report);
     await mkdir(resultsDir, { recursive: true });
-    const name = quick || only ? 'partial' : 'latest';
+    const name = quick || only || pgdestOnly ? 'partial' : 'latest';
     await writeFile(join(resultsDir, `${name}.md`), `${report}\n`);
     await writeFile(
       join(resultsDir, `${name}.json`),
