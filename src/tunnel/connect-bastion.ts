@@ -85,6 +85,11 @@ export async function connectBastion(
 
     client.on('connect', () => {
       stage = 'handshake';
+      // Many sessions share this connection, each sending small packets (a
+      // TLS record, a login message, a query). With Nagle's algorithm, each
+      // would wait for the previous one's acknowledgement: a round trip
+      // apiece on a WAN link. ssh2 leaves it on; OpenSSH turns it off too.
+      client.setNoDelay(true);
     });
     client.on('handshake', () => {
       stage = 'authentication';
