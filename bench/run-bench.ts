@@ -4,20 +4,24 @@
 // configs. Prints markdown tables and writes them, with every sample, to
 // bench/results/.
 //
-//   npm run bench                 the full run (about a quarter of an hour)
-//   npm run bench -- --quick      one repetition of the small cases, to try it
+//   npm run bench                            the full run (about a quarter of an hour)
+//   npm run bench -- --quick                 one repetition of the small cases, to try it
 //   npm run bench -- --only 100:25,1000:25   only these cases (N:one-way delay)
 //   npm run bench -- --pgdest-only           leave the baseline script out
+//   npm run bench -- --against REF           also run pgdest as of commit REF, turn about
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeMachine, type Machine } from './describe-machine.ts';
+import { exportBuild } from './export-build.ts';
 import { describeFleet, writeFleetConfig } from './fleet.ts';
 import { measureProcess } from './measure-process.ts';
 import {
   runFleetCase,
+  type BuildRuns,
   type FleetCase,
   type FleetCaseResult,
+  type PgdestBuild,
   type RunSample,
 } from './run-fleet-case.ts';
 import { startBenchLab } from './start-bench-lab.ts';
@@ -29,8 +33,9 @@ const pgdestOnly = process.argv.includes('--pgdest-only');
 const only = optionValue('--only')
   ?.split(',')
   .map((pair) => pair.split(':').map(Number) as [number, number]);
+const against = optionValue('--against');
+const partial = quick || pgdestOnly || only !== undefined || against !== undefined;
 const warehouses = 10;
-const bin = new URL('../bin/pgdest.js', import.meta.url).pathname;
 const resultsDir = new URL('./results/', import.meta.url).pathname;
 
 /**
@@ -80,6 +85,7 @@ function listCases(): FleetCase[] {
 }
 
 interface StartupFloor {
+  build: string;
   version: Spread;
   versionRssMiB: Spread;
   validate: Spread;
@@ -89,45 +95,48 @@ interface StartupFloor {
 /**
  * What a pgdest process costs before any network: `--version` (node, tsx and
  * the CLI's modules) and `validate` of the 100-destination config (plus
- * reading and checking the config, as plan does before connecting).
+ * reading and checking the config, as plan does before connecting). Builds
+ * take turns.
  */
 async function measureStartupFloor(
+  builds: readonly PgdestBuild[],
   dir: string,
   env: Record<string, string>,
-): Promise<StartupFloor> {
+): Promise<StartupFloor[]> {
   const config = join(dir, 'pgdest.yaml');
   const runs = quick ? 2 : 7;
-  const times = {
+  const samples = builds.map(() => ({
     version: [] as number[],
     versionRss: [] as number[],
     validate: [] as number[],
     validateRss: [] as number[],
-  };
+  }));
   for (let run = 0; run < runs; run++) {
-    const version = await measureProcess(process.execPath, [bin, '--version'], {
-      cwd: dir,
-      env,
-      memory: true,
-    });
-    const validate = await measureProcess(process.execPath, [bin, 'validate', '-c', config], {
-      cwd: dir,
-      env,
-      memory: true,
-    });
-    if (version.exitCode !== 0 || validate.exitCode !== 0) {
-      throw new Error(`pgdest failed before any network: ${version.stderr}${validate.stderr}`);
+    for (const [index, build] of builds.entries()) {
+      const options = { cwd: dir, env, memory: true };
+      const version = await measureProcess(process.execPath, [build.bin, '--version'], options);
+      const validate = await measureProcess(
+        process.execPath,
+        [build.bin, 'validate', '-c', config],
+        options,
+      );
+      if (version.exitCode !== 0 || validate.exitCode !== 0) {
+        throw new Error(`pgdest failed before any network: ${version.stderr}${validate.stderr}`);
+      }
+      const sample = samples[index]!;
+      sample.version.push(version.wallMs);
+      sample.versionRss.push(version.peakRssMiB ?? 0);
+      sample.validate.push(validate.wallMs);
+      sample.validateRss.push(validate.peakRssMiB ?? 0);
     }
-    times.version.push(version.wallMs);
-    times.versionRss.push(version.peakRssMiB ?? 0);
-    times.validate.push(validate.wallMs);
-    times.validateRss.push(validate.peakRssMiB ?? 0);
   }
-  return {
-    version: summarize(times.version),
-    versionRssMiB: summarize(times.versionRss),
-    validate: summarize(times.validate),
-    validateRssMiB: summarize(times.validateRss),
-  };
+  return builds.map((build, index) => ({
+    build: build.label,
+    version: summarize(samples[index]!.version),
+    versionRssMiB: summarize(samples[index]!.versionRss),
+    validate: summarize(samples[index]!.validate),
+    validateRssMiB: summarize(samples[index]!.validateRss),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -136,22 +145,24 @@ async function main(): Promise<void> {
     console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   const machine = await describeMachine();
   const work = await mkdtemp(join(tmpdir(), 'pgdest-bench-'));
+  const builds: PgdestBuild[] = [
+    { label: 'this', bin: new URL('../bin/pgdest.js', import.meta.url).pathname },
+  ];
+  if (against !== undefined) builds.push(await exportBuild(against, join(work, 'against')));
   const bench = await startBenchLab({ warehouses, tls: true });
   try {
-    // The start-up floor, on the 100-destination config; the first run also
-    // fills tsx's cache, so it is not timed.
+    // The start-up floor, on the 100-destination config; the first run of
+    // each build fills its caches, so it is not timed.
     const floorDir = join(work, 'floor');
     await mkdir(floorDir);
-    await writeFleetConfig(
-      bench,
-      describeFleet(100, bench.warehouses),
-      join(floorDir, 'pgdest.yaml'),
-      undefined,
-    );
+    const floorFleet = describeFleet(100, bench.warehouses);
+    await writeFleetConfig(bench, floorFleet, join(floorDir, 'pgdest.yaml'), undefined);
     const env = { ...(process.env as Record<string, string>), ...bench.environment, NO_COLOR: '1' };
-    await measureProcess(process.execPath, [bin, '--version'], { cwd: floorDir, env });
-    log('start-up floor');
-    const floor = await measureStartupFloor(floorDir, env);
+    for (const build of builds) {
+      await measureProcess(process.execPath, [build.bin, '--version'], { cwd: floorDir, env });
+    }
+    log(`start-up floor of ${builds.map((b) => b.label).join(' and ')}`);
+    const floors = await measureStartupFloor(builds, floorDir, env);
 
     const results: FleetCaseResult[] = [];
     for (const fleetCase of planCases()) {
@@ -162,26 +173,23 @@ async function main(): Promise<void> {
         work,
         `${fleetCase.destinations}-${fleetCase.oneWayDelayMs}-${fleetCase.ssl ?? 'default'}`,
       );
-      results.push(await runFleetCase(bench, fleetCase, dir, log));
+      results.push(await runFleetCase(bench, fleetCase, builds, dir, log));
     }
 
     log('validating large configs');
-    const validation = await measureValidation(
-      quick || only || pgdestOnly ? [1000] : [1000, 10000],
-      {
-        loader: quick ? 2 : 5,
-        command: quick ? 1 : 5,
-      },
-    );
+    const validation = await measureValidation(partial ? [1000] : [1000, 10000], {
+      loader: quick ? 2 : 5,
+      command: quick ? 1 : 5,
+    });
 
-    const report = renderReport(machine, floor, results, validation, performance.now() - started);
+    const report = renderReport(machine, floors, results, validation, performance.now() - started);
     console.log(report);
     await mkdir(resultsDir, { recursive: true });
-    const name = quick || only || pgdestOnly ? 'partial' : 'latest';
+    const name = partial ? 'partial' : 'latest';
     await writeFile(join(resultsDir, `${name}.md`), `${report}\n`);
     await writeFile(
       join(resultsDir, `${name}.json`),
-      `${JSON.stringify({ machine, floor, results, validation }, null, 2)}\n`,
+      `${JSON.stringify({ machine, builds, floors, results, validation }, null, 2)}\n`,
     );
     log(`wrote bench/results/${name}.md and ${name}.json`);
   } finally {
@@ -192,11 +200,12 @@ async function main(): Promise<void> {
 
 function renderReport(
   machine: Machine,
-  floor: StartupFloor,
+  floors: readonly StartupFloor[],
   results: readonly FleetCaseResult[],
   validation: readonly ValidationResult[],
   totalMs: number,
 ): string {
+  const several = floors.length > 1;
   const lines = [
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB; Node ${machine.node}; Linux ${machine.kernel}; ${machine.openssh}; ${machine.postgres}; ${machine.psql}.`,
     `Date: ${machine.date}. The whole run took ${(totalMs / 60000).toFixed(1)} min.`,
@@ -204,19 +213,21 @@ function renderReport(
     '### Start-up floor (no network)',
     '',
     renderTable(
-      ['command', 'wall time', 'peak RSS'],
-      [
+      [...(several ? ['build'] : []), 'command', 'wall time', 'peak RSS'],
+      floors.flatMap((floor) => [
         [
+          ...(several ? [floor.build] : []),
           '`pgdest --version`',
           formatDuration(floor.version),
           `${formatNumber(floor.versionRssMiB)} MiB`,
         ],
         [
+          ...(several ? [floor.build] : []),
           '`pgdest validate` (100 destinations)',
           formatDuration(floor.validate),
           `${formatNumber(floor.validateRssMiB)} MiB`,
         ],
-      ],
+      ]),
     ),
     '',
     '### pgdest against the baseline script',
@@ -226,6 +237,7 @@ function renderReport(
         'destinations',
         'RTT',
         'ssl',
+        ...(several ? ['build'] : []),
         '`pgdest plan`',
         'plan in RTT (beyond start-up)',
         '`pgdest apply`',
@@ -238,7 +250,9 @@ function renderReport(
         'plan vs check',
         'apply vs create',
       ],
-      results.map((result) => renderCase(result, floor)),
+      results.flatMap((result) =>
+        result.pgdest.map((runs, index) => renderCase(result, runs, floors[index]!, several)),
+      ),
     ),
     '',
     'Medians of the repetitions, with the minimum and maximum in brackets. RTT columns divide the wall time by the round-trip time; "beyond start-up" first subtracts the median `pgdest validate` time above. SSH connections and database logins are counted by sshd and PostgreSQL per run (pgdest plan / apply). Baseline times marked * ran on the first destinations only and are scaled linearly to all of them.',
@@ -250,12 +264,17 @@ function renderReport(
   return lines.join('\n');
 }
 
-function renderCase(result: FleetCaseResult, floor: StartupFloor): string[] {
+function renderCase(
+  result: FleetCaseResult,
+  runs: BuildRuns,
+  floor: StartupFloor,
+  several: boolean,
+): string[] {
   const { destinations, oneWayDelayMs, baselineSample, ssl, skipBaseline } = result.case;
   const rtt = 2 * oneWayDelayMs;
   const wall = (samples: RunSample[]) => summarize(samples.map((s) => s.wallMs));
-  const plan = wall(result.plan);
-  const apply = wall(result.apply);
+  const plan = wall(runs.plan);
+  const apply = wall(runs.apply);
   const inRtt = (spread: Spread) =>
     rtt === 0
       ? '-'
@@ -282,13 +301,14 @@ function renderCase(result: FleetCaseResult, floor: StartupFloor): string[] {
     String(destinations),
     `${rtt} ms`,
     ssl ?? 'prefer',
+    ...(several ? [runs.build] : []),
     formatDuration(plan),
     inRtt(plan),
     formatDuration(apply),
     inRtt(apply),
-    `${rss(result.plan)} / ${rss(result.apply)} MiB`,
-    `${count(result.plan, 'sshConnections')} / ${count(result.apply, 'sshConnections')}`,
-    `${count(result.plan, 'databaseLogins')} / ${count(result.apply, 'databaseLogins')}`,
+    `${rss(runs.plan)} / ${rss(runs.apply)} MiB`,
+    `${count(runs.plan, 'sshConnections')} / ${count(runs.apply, 'sshConnections')}`,
+    `${count(runs.plan, 'databaseLogins')} / ${count(runs.apply, 'databaseLogins')}`,
     ...baseline,
   ];
 }

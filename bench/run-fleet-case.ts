@@ -1,6 +1,7 @@
 // One case of the fleet benchmark: N destinations at one delay. pgdest
 // (apply, then plan) and the baseline script (create, then check) take turns,
-// A B A B, so that whatever else the machine does hits both alike.
+// A B A B, so that whatever else the machine does hits both alike. Two builds
+// of pgdest (this one and an earlier commit) can take turns the same way.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -37,28 +38,44 @@ export interface RunSample {
   databaseLogins: number;
 }
 
-export interface FleetCaseResult {
-  case: FleetCase;
+/** A pgdest to run: this checkout's, or an earlier commit's exported beside it. */
+export interface PgdestBuild {
+  label: string;
+  /** Its bin/pgdest.js. */
+  bin: string;
+}
+
+/** What one build of pgdest measured in a case. */
+export interface BuildRuns {
+  build: string;
   apply: RunSample[];
   plan: RunSample[];
+}
+
+export interface FleetCaseResult {
+  case: FleetCase;
+  /** One entry per build, in the order given. */
+  pgdest: BuildRuns[];
   /** The baseline over its sample, as measured (not scaled). */
   baselineCreate: RunSample[];
   baselineCheck: RunSample[];
 }
 
-const bin = new URL('../bin/pgdest.js', import.meta.url).pathname;
 const baselineScript = new URL('./baseline.sh', import.meta.url).pathname;
 
 /**
  * Runs one case in `workDir`: writes the fleet's config and the baseline's
- * table, sets the proxy's delay, and repeats: reset (no schema, no state);
- * pgdest apply (creates every schema); the baseline creating its sample's
- * schemas (dropped just before); pgdest plan (finds nothing to change); the
- * baseline checking its sample. Each run must succeed, or the case fails.
+ * table, sets the proxy's delay, and repeats: reset (no schema, no state)
+ * and pgdest apply (creates every schema), for each build; the baseline
+ * creating its sample's schemas (dropped just before); pgdest plan (finds
+ * nothing to change), for each build; the baseline checking its sample.
+ * Each build keeps its state in a folder of its own. Each run must succeed,
+ * or the case fails.
  */
 export async function runFleetCase(
   bench: BenchLab,
   fleetCase: FleetCase,
+  builds: readonly PgdestBuild[],
   workDir: string,
   log: (line: string) => void,
 ): Promise<FleetCaseResult> {
@@ -81,10 +98,12 @@ export async function runFleetCase(
     BASTION_KEY: bench.lab.clientKey.path,
     BASTION_KNOWN_HOSTS: bench.knownHostsPath,
   };
-  const pgdest = (args: string[]) =>
+  const buildDir = (build: PgdestBuild) => join(workDir, `state-${build.label}`);
+  for (const build of builds) await mkdir(buildDir(build), { recursive: true });
+  const pgdest = (build: PgdestBuild, args: string[]) =>
     counted(bench, () =>
-      measureProcess(process.execPath, [bin, ...args, '-c', configPath], {
-        cwd: workDir,
+      measureProcess(process.execPath, [build.bin, ...args, '-c', configPath], {
+        cwd: buildDir(build),
         env,
         memory: true,
       }),
@@ -96,19 +115,20 @@ export async function runFleetCase(
 
   const result: FleetCaseResult = {
     case: fleetCase,
-    apply: [],
-    plan: [],
+    pgdest: builds.map((build) => ({ build: build.label, apply: [], plan: [] })),
     baselineCreate: [],
     baselineCheck: [],
   };
   for (let repetition = 1; repetition <= fleetCase.repetitions; repetition++) {
     // A: the first apply, from no schema and no state.
-    await dropFleetSchemas(bench, fleet);
-    await rm(join(workDir, '.pgdest'), { recursive: true, force: true });
-    const apply = await pgdest(['apply', '--auto-approve']);
-    expectSuccess('pgdest apply', apply.measurement, 0);
-    await expectSchemas(bench, fleet);
-    result.apply.push(apply.sample);
+    for (const [index, build] of builds.entries()) {
+      await dropFleetSchemas(bench, fleet);
+      await rm(join(buildDir(build), '.pgdest'), { recursive: true, force: true });
+      const apply = await pgdest(build, ['apply', '--auto-approve']);
+      expectSuccess(`pgdest apply (${build.label})`, apply.measurement, 0);
+      await expectSchemas(bench, fleet);
+      result.pgdest[index]!.apply.push(apply.sample);
+    }
 
     // B: the baseline creates its sample's schemas again.
     if (!fleetCase.skipBaseline) {
@@ -120,9 +140,11 @@ export async function runFleetCase(
     }
 
     // A: a plan after the apply has nothing to change: exit 0, not 2.
-    const plan = await pgdest(['plan', '--detailed-exitcode']);
-    expectSuccess('pgdest plan --detailed-exitcode', plan.measurement, 0);
-    result.plan.push(plan.sample);
+    for (const [index, build] of builds.entries()) {
+      const plan = await pgdest(build, ['plan', '--detailed-exitcode']);
+      expectSuccess(`pgdest plan --detailed-exitcode (${build.label})`, plan.measurement, 0);
+      result.pgdest[index]!.plan.push(plan.sample);
+    }
 
     // B: the baseline checks its sample.
     if (!fleetCase.skipBaseline) {
@@ -130,12 +152,15 @@ export async function runFleetCase(
       expectSuccess('baseline check', check.measurement, 0);
       result.baselineCheck.push(check.sample);
     }
-    log(
-      `  ${repetition}/${fleetCase.repetitions}: apply ${ms(apply.sample)}, plan ${ms(plan.sample)}` +
-        (fleetCase.skipBaseline
-          ? ''
-          : `, baseline create ${ms(result.baselineCreate.at(-1)!)} and check ${ms(result.baselineCheck.at(-1)!)} for ${sample.length}`),
-    );
+    const pgdestLine = result.pgdest
+      .map(
+        (runs) => `${runs.build}: apply ${ms(runs.apply.at(-1)!)}, plan ${ms(runs.plan.at(-1)!)}`,
+      )
+      .join('; ');
+    const baselineLine = fleetCase.skipBaseline
+      ? ''
+      : `; baseline create ${ms(result.baselineCreate.at(-1)!)} and check ${ms(result.baselineCheck.at(-1)!)} for ${sample.length}`;
+    log(`  ${repetition}/${fleetCase.repetitions}: ${pgdestLine}${baselineLine}`);
   }
   return result;
 }
