@@ -160,6 +160,9 @@ function connectClient(
     ...(auth.privateKey === undefined ? {} : { privateKey: auth.privateKey }),
     ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
     ...(auth.agent === undefined ? {} : { agent: auth.agent }),
+    // ssh2 would first try the "none" method to learn which ones the server
+    // accepts: a round trip that tells pgdest nothing, as it has one method.
+    authHandler: [auth.agent === undefined ? 'publickey' : 'agent'],
     hostVerifier,
     ...(preferred.length === 0
       ? {}
