@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { Bastion } from '../config/model.ts';
 import type { Logger } from '../diagnostics/logger.ts';
@@ -196,5 +197,10 @@ function endConnection(client: ssh2.Client): Promise<void> {
       resolve();
     });
     client.end();
+    // end() writes the disconnect message and half-closes the socket, then
+    // ssh2 waits for the bastion to close its side: a round trip that nothing
+    // needs. Once our side is flushed, the kernel delivers the rest on its own.
+    const socket = (client as unknown as { _sock?: Duplex })._sock;
+    socket?.once('finish', () => socket.destroy());
   });
 }
