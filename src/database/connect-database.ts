@@ -104,6 +104,7 @@ export async function connectDatabase(
         `session on ${describeDatabase(attempt)} failed: ${scrubError(error, secrets).message}`,
       );
     });
+    sessionStreams.set(client, [raw, negotiated.stream]);
     const elapsed = Math.round(performance.now() - started);
     const encryption = negotiated.encrypted ? 'TLS' : 'no TLS';
     options.logger.debug(
@@ -120,6 +121,30 @@ export async function connectDatabase(
     if (error instanceof DatabaseConnectionError) throw scrubError(error, secrets);
     throw scrubError(describeDatabaseFailure(error as Error, attempt), secrets);
   }
+}
+
+// The streams of each session: the channel or TCP socket, and TLS over it if any.
+const sessionStreams = new WeakMap<pg.Client, Duplex[]>();
+
+/**
+ * Logs out of a session opened by connectDatabase. The session is over once
+ * the server has closed its end after the Terminate message (a TLS
+ * close_notify, or the end of the stream); pg would also wait for the SSH
+ * channel's close to be acknowledged, a round trip more that changes nothing
+ * on the server.
+ */
+export async function endSession(client: pg.Client): Promise<void> {
+  const ended = client.end().catch(() => {});
+  const streams = sessionStreams.get(client) ?? [];
+  if (streams.length === 0 || streams.some((s) => s.readableEnded || s.destroyed)) return ended;
+  const serverClosed = new Promise<void>((resolve) => {
+    for (const stream of streams) {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    }
+  });
+  await Promise.race([ended, serverClosed]);
 }
 
 function openChannel(endpoint: DatabaseEndpoint, options: ConnectDatabaseOptions): Promise<Duplex> {

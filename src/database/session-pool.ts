@@ -2,7 +2,12 @@ import type pg from 'pg';
 import type { DatabaseEndpoint } from '../config/model.ts';
 import type { Logger } from '../diagnostics/logger.ts';
 import type { TunnelPool } from '../tunnel/tunnel-pool.ts';
-import { connectDatabase, type DatabaseLogin, type SessionTimeouts } from './connect-database.ts';
+import {
+  connectDatabase,
+  endSession,
+  type DatabaseLogin,
+  type SessionTimeouts,
+} from './connect-database.ts';
 
 /** Where a session goes and who logs in: one session per distinct value for the whole run. */
 export interface SessionTarget {
@@ -43,7 +48,10 @@ export class SessionPool {
   readonly #timeouts: Partial<SessionTimeouts> | undefined;
   readonly #sessions = new Map<string, Promise<Session>>();
 
-  constructor(tunnels: TunnelPool, options: { logger: Logger; timeouts?: Partial<SessionTimeouts> }) {
+  constructor(
+    tunnels: TunnelPool,
+    options: { logger: Logger; timeouts?: Partial<SessionTimeouts> },
+  ) {
     this.tunnels = tunnels;
     this.#logger = options.logger;
     this.#timeouts = options.timeouts;
@@ -71,7 +79,9 @@ export class SessionPool {
     const sessions = await Promise.allSettled(this.#sessions.values());
     this.#sessions.clear();
     await Promise.all(
-      sessions.map((result) => (result.status === 'fulfilled' ? result.value.client.end().catch(() => {}) : undefined)),
+      sessions.map((result) =>
+        result.status === 'fulfilled' ? endSession(result.value.client) : undefined,
+      ),
     );
     await this.tunnels.close();
   }
@@ -82,5 +92,14 @@ export function sessionKey(target: SessionTarget): string {
   const { endpoint } = target;
   const user = target.login?.user ?? endpoint.user;
   const password = (target.login ? target.login.password : endpoint.password)?.origin ?? '';
-  return JSON.stringify([target.bastion ?? '', endpoint.host, endpoint.port, endpoint.name, user, password, endpoint.ssl, endpoint.sslRootCert ?? '']);
+  return JSON.stringify([
+    target.bastion ?? '',
+    endpoint.host,
+    endpoint.port,
+    endpoint.name,
+    user,
+    password,
+    endpoint.ssl,
+    endpoint.sslRootCert ?? '',
+  ]);
 }
