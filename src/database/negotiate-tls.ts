@@ -75,6 +75,12 @@ async function upgradeToTls(raw: Duplex, attempt: LoginAttempt): Promise<Duplex>
       // uses `host` then, against the certificate's IP addresses.
       ...(isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
       ...(ca === undefined ? {} : { ca }),
+      // PostgreSQL's ssl_ecdh_curve (ssl_groups from 18) defaults to P-256
+      // alone before 18 and includes it after. OpenSSL's client sends a key
+      // share for its first group only, X25519 by default, which such a server
+      // answers with a HelloRetryRequest: a round trip per session. P-256
+      // first avoids it; the other groups remain for servers set otherwise.
+      ecdhCurve: 'P-256:X25519:P-384:P-521',
       rejectUnauthorized: verify,
       checkServerIdentity: verify ? checkServerIdentity : () => undefined,
     });
