@@ -12,6 +12,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildBundle } from '../scripts/build-bundle.ts';
 import { describeMachine, type Machine } from './describe-machine.ts';
 import { exportBuild } from './export-build.ts';
 import { describeFleet, writeFleetConfig } from './fleet.ts';
@@ -28,6 +29,19 @@ import { startBenchLab } from './start-bench-lab.ts';
 import { formatDuration, formatNumber, renderTable, summarize, type Spread } from './summarize.ts';
 import { measureValidation, renderValidation, type ValidationResult } from './validate-config.ts';
 
+const usage = `npm run bench [-- OPTIONS]: pgdest against the ssh -L and psql script, over fleets
+behind one real sshd bastion, at 0 and 50 ms round trip. Writes bench/results/latest.md and .json
+(partial.* when an option narrows the run).
+
+  --quick                 one repetition of the small cases, to try it
+  --only N:DELAY,...      only these cases (destinations:one-way delay in ms), e.g. 100:25
+  --pgdest-only           leave the baseline script out
+  --against REF           also run pgdest as of commit REF, turn about with this checkout
+`;
+if (process.argv.includes('--help')) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 const quick = process.argv.includes('--quick');
 const pgdestOnly = process.argv.includes('--pgdest-only');
 const only = optionValue('--only')
@@ -143,6 +157,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const log = (line: string) =>
     console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  // pgdest as npm ci leaves it: the bundle, built from this checkout's sources.
+  await buildBundle();
   const machine = await describeMachine();
   const work = await mkdtemp(join(tmpdir(), 'pgdest-bench-'));
   const builds: PgdestBuild[] = [

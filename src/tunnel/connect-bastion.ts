@@ -88,7 +88,8 @@ export async function connectBastion(
       // Many sessions share this connection, each sending small packets (a
       // TLS record, a login message, a query). With Nagle's algorithm, each
       // would wait for the previous one's acknowledgement: a round trip
-      // apiece on a WAN link. ssh2 leaves it on; OpenSSH turns it off too.
+      // apiece on a WAN link. ssh2 leaves it on; OpenSSH's client turns it off
+      // for interactive sessions, for the same reason.
       client.setNoDelay(true);
     });
     client.on('handshake', () => {
