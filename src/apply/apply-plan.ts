@@ -60,7 +60,10 @@ export async function applyPlan(plan: Plan, context: ApplyContext): Promise<Appl
 }
 
 /** Applies one change; returns it as applied (its outcome may differ, after a fallback at apply time). */
-async function applyChange(change: Change, context: ApplyContext): Promise<{ change: Change; diagnostics: Diagnostic[] }> {
+async function applyChange(
+  change: Change,
+  context: ApplyContext,
+): Promise<{ change: Change; diagnostics: Diagnostic[] }> {
   if (change.action === 'delete') {
     if (change.steps.length > 0) await runDeletion(change, context);
     await context.recorder.remove(change.name);
@@ -69,20 +72,33 @@ async function applyChange(change: Change, context: ApplyContext): Promise<{ cha
 
   const destination = context.config.destinations.get(change.name);
   const observation = context.observations.get(change.name);
-  if (!destination || observation?.kind !== 'observed') throw new Error(`${change.address} was planned without being observed`);
+  if (!destination || observation?.kind !== 'observed')
+    throw new Error(`${change.address} was planned without being observed`);
 
   const session = await context.sessions.open(inspectionTargetFor(destination));
   const outcome = await runSteps(change, destination, observation.actual, session);
-  await context.recorder.record(change.name, recordDestination({
-    destination,
-    bastion: bastionOf(context.config, destination),
-    hostKeySeen: observation.tunnel?.hostKey ?? context.sessions.tunnels.hostKeyOf(destination.bastion ?? ''),
-    effectiveSchema: outcome.effectiveSchema,
-    serverVersion: observation.actual.serverVersion,
-    appliedAt: (context.now ?? (() => new Date()))(),
-  }));
-  const after = change.after && { ...change.after, effective_schema: outcome.effectiveSchema, fallback: outcome.effectiveSchema !== destination.schema };
-  return { change: { ...change, after }, diagnostics: outcome.diagnostics.map((d) => ({ ...d, address: change.address })) };
+  await context.recorder.record(
+    change.name,
+    recordDestination({
+      destination,
+      bastion: bastionOf(context.config, destination),
+      hostKeySeen:
+        observation.tunnel?.hostKey ??
+        context.sessions.tunnels.hostKeyOf(destination.bastion ?? ''),
+      effectiveSchema: outcome.effectiveSchema,
+      serverVersion: observation.actual.serverVersion,
+      appliedAt: (context.now ?? (() => new Date()))(),
+    }),
+  );
+  const after = change.after && {
+    ...change.after,
+    effective_schema: outcome.effectiveSchema,
+    fallback: outcome.effectiveSchema !== destination.schema,
+  };
+  return {
+    change: { ...change, after },
+    diagnostics: outcome.diagnostics.map((d) => ({ ...d, address: change.address })),
+  };
 }
 
 function bastionOf(config: Config, destination: Destination) {

@@ -23,17 +23,23 @@ function deletionTarget(change: Change, context: ApplyContext): SessionTarget {
   const declared = context.config.destinations.get(change.name);
   const asAdmin = change.steps.some((step) => step.as === 'admin');
   if (declared) {
-    return { bastion: declared.bastion, endpoint: declared.database, login: asAdmin ? declared.admin : undefined };
+    return {
+      bastion: declared.bastion,
+      endpoint: declared.database,
+      login: asAdmin ? declared.admin : undefined,
+    };
   }
 
   const entry = context.recorder.state.destinations[change.name];
   if (!entry) throw new Error(`${change.address} is not in state`);
   const bastion = entry.bastion?.name;
   if (bastion !== undefined && !context.config.bastions.has(bastion)) {
-    throw new UserError(errorDiagnostic(`Bastion "${bastion}" is no longer declared`, {
-      detail: `${change.address} was reached through bastion "${bastion}", which the config no longer declares, so pgdest cannot reach its database to drop schema "${entry.schema.effective}".`,
-      hint: `Declare the bastion again for this apply, or run \`pgdest state rm ${change.name}\` to forget the destination without dropping its schema.`,
-    }));
+    throw new UserError(
+      errorDiagnostic(`Bastion "${bastion}" is no longer declared`, {
+        detail: `${change.address} was reached through bastion "${bastion}", which the config no longer declares, so pgdest cannot reach its database to drop schema "${entry.schema.effective}".`,
+        hint: `Declare the bastion again for this apply, or run \`pgdest state rm ${change.name}\` to forget the destination without dropping its schema.`,
+      }),
+    );
   }
   const endpoint: DatabaseEndpoint = {
     host: entry.database.host,
@@ -43,6 +49,12 @@ function deletionTarget(change: Change, context: ApplyContext): SessionTarget {
     password: secretFromOrigin(entry.database.passwordFrom, context.environment),
     ssl: 'prefer',
   };
-  const login = asAdmin && entry.admin ? { user: entry.admin.user, password: secretFromOrigin(entry.admin.passwordFrom, context.environment) } : undefined;
+  const login =
+    asAdmin && entry.admin
+      ? {
+          user: entry.admin.user,
+          password: secretFromOrigin(entry.admin.passwordFrom, context.environment),
+        }
+      : undefined;
   return { bastion, endpoint, login };
 }

@@ -31,7 +31,12 @@ export interface StepsOutcome {
  * create its schema after all falls back to public, as documented, when the
  * config and the observed privileges allow it.
  */
-export async function runSteps(change: Change, destination: Destination, actual: ActualDestination, session: Session): Promise<StepsOutcome> {
+export async function runSteps(
+  change: Change,
+  destination: Destination,
+  actual: ActualDestination,
+  session: Session,
+): Promise<StepsOutcome> {
   const effectiveSchema = change.after!.effective_schema;
   const adminSteps = change.steps.filter((step) => step.as === 'admin');
   const loaderSteps = change.steps.filter((step) => step.as === 'loader');
@@ -45,17 +50,24 @@ export async function runSteps(change: Change, destination: Destination, actual:
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (step.kind === 'create-schema' && code === duplicateSchema) continue;
-      if (step.kind === 'create-schema' && code === insufficientPrivilege) return fallBackAtApplyTime(destination, actual, error);
+      if (step.kind === 'create-schema' && code === insufficientPrivilege)
+        return fallBackAtApplyTime(destination, actual, error);
       throw error;
     }
   }
   return { effectiveSchema, diagnostics: [] };
 }
 
-async function runInTransaction(client: pg.Client, steps: Step[], destination: Destination): Promise<void> {
+async function runInTransaction(
+  client: pg.Client,
+  steps: Step[],
+  destination: Destination,
+): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query(`SELECT pg_advisory_xact_lock(${grantLockClass}, hashtext(current_database()))`);
+    await client.query(
+      `SELECT pg_advisory_xact_lock(${grantLockClass}, hashtext(current_database()))`,
+    );
     for (const step of steps) await client.query(executableSql(step, destination));
     await client.query('COMMIT');
   } catch (error) {
@@ -74,8 +86,15 @@ function executableSql(step: Step, destination: Destination): string {
   return renderStepSql(step, scramVerifier(destination.database.password!.reveal()));
 }
 
-function fallBackAtApplyTime(destination: Destination, actual: ActualDestination, cause: unknown): StepsOutcome {
-  const publicUsable = actual.public.exists && actual.public.usage && (actual.public.create || !destination.privileges.includes('CREATE'));
+function fallBackAtApplyTime(
+  destination: Destination,
+  actual: ActualDestination,
+  cause: unknown,
+): StepsOutcome {
+  const publicUsable =
+    actual.public.exists &&
+    actual.public.usage &&
+    (actual.public.create || !destination.privileges.includes('CREATE'));
   if (destination.schemaFallback !== 'public' || !publicUsable) throw cause;
   return {
     effectiveSchema: 'public',

@@ -1,7 +1,12 @@
 import { advanceState, newState, type DestinationState, type State } from '../state/state.ts';
 import type { StateStore } from '../state/state-store.ts';
 
-type Mutation = { name: string; entry: DestinationState | null; done: () => void; failed: (error: unknown) => void };
+type Mutation = {
+  name: string;
+  entry: DestinationState | null;
+  done: () => void;
+  failed: (error: unknown) => void;
+};
 
 /**
  * Writes each destination's result to state as soon as it is done. While one

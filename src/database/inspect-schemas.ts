@@ -91,9 +91,15 @@ interface InspectionRow {
  * server version, the loader's role and privileges on the database, and the
  * declared schema and public with the loader's privileges in each.
  */
-export async function inspectSchemas(client: pg.Client, targets: readonly InspectionTarget[]): Promise<ActualDestination[]> {
+export async function inspectSchemas(
+  client: pg.Client,
+  targets: readonly InspectionTarget[],
+): Promise<ActualDestination[]> {
   if (targets.length === 0) return [];
-  const result = await client.query<InspectionRow>(inspectionQuery, [targets.map((t) => t.loader), targets.map((t) => t.schema)]);
+  const result = await client.query<InspectionRow>(inspectionQuery, [
+    targets.map((t) => t.loader),
+    targets.map((t) => t.schema),
+  ]);
   return result.rows.map((row, index) => toActual(row, targets[index]!));
 }
 
@@ -111,8 +117,17 @@ function toActual(row: InspectionRow, target: InspectionTarget): ActualDestinati
     serverVersion: row.server_version,
     serverVersionNum: row.server_version_num,
     inspectedAs: row.inspected_as,
-    loader: { name: target.loader, exists: row.loader_exists, canLogin: row.loader_can_login, superuser: row.loader_superuser },
-    database: { name: row.database_name, connect: row.database_connect, create: row.database_create },
+    loader: {
+      name: target.loader,
+      exists: row.loader_exists,
+      canLogin: row.loader_can_login,
+      superuser: row.loader_superuser,
+    },
+    database: {
+      name: row.database_name,
+      connect: row.database_connect,
+      create: row.database_create,
+    },
     schema: facts('schema', target.schema),
     public: facts('public', 'public'),
   };

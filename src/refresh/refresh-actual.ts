@@ -4,7 +4,10 @@ import { inspectSchemas } from '../database/inspect-schemas.ts';
 import { sessionKey, type SessionPool } from '../database/session-pool.ts';
 import { UserError, type Diagnostic, type DiagnosticCode } from '../diagnostics/diagnostic.ts';
 import type { ProgressListener } from '../diagnostics/progress.ts';
-import { DatabaseConnectionError, type DatabaseFailure } from '../database/database-connection-error.ts';
+import {
+  DatabaseConnectionError,
+  type DatabaseFailure,
+} from '../database/database-connection-error.ts';
 import { TunnelError } from '../tunnel/tunnel-error.ts';
 import type { Observation, TunnelFacts } from '../plan/actual.ts';
 import { mapWithLimit } from './map-with-limit.ts';
@@ -25,7 +28,11 @@ export interface RefreshOptions {
  * bastion. A destination that cannot be reached gets an `unreachable`
  * observation with the diagnostic that says which hop failed.
  */
-export async function refreshActual(config: Config, names: readonly string[], options: RefreshOptions): Promise<Map<string, Observation>> {
+export async function refreshActual(
+  config: Config,
+  names: readonly string[],
+  options: RefreshOptions,
+): Promise<Map<string, Observation>> {
   const groups = new Map<string, Destination[]>();
   for (const name of names) {
     const destination = config.destinations.get(name);
@@ -41,10 +48,17 @@ export async function refreshActual(config: Config, names: readonly string[], op
       const session = await options.sessions.open(inspectionTargetFor(group[0]!));
       for (const destination of group) options.onProgress?.(destination.name, 'inspecting');
       const actuals = await session.exclusive((client) =>
-        inspectSchemas(client, group.map((d) => ({ loader: d.database.user, schema: d.schema }))),
+        inspectSchemas(
+          client,
+          group.map((d) => ({ loader: d.database.user, schema: d.schema })),
+        ),
       );
       group.forEach((destination, index) => {
-        observations.set(destination.name, { kind: 'observed', actual: actuals[index]!, tunnel: tunnelFacts(config, destination, options.sessions) });
+        observations.set(destination.name, {
+          kind: 'observed',
+          actual: actuals[index]!,
+          tunnel: tunnelFacts(config, destination, options.sessions),
+        });
         options.onProgress?.(destination.name, 'inspected');
       });
     } catch (error) {
@@ -59,7 +73,11 @@ export async function refreshActual(config: Config, names: readonly string[], op
   return observations;
 }
 
-function tunnelFacts(config: Config, destination: Destination, sessions: SessionPool): TunnelFacts | undefined {
+function tunnelFacts(
+  config: Config,
+  destination: Destination,
+  sessions: SessionPool,
+): TunnelFacts | undefined {
   if (destination.bastion === undefined) return undefined;
   const bastion = config.bastions.get(destination.bastion)!;
   return {
@@ -69,11 +87,19 @@ function tunnelFacts(config: Config, destination: Destination, sessions: Session
   };
 }
 
-const loginFailures: ReadonlySet<DatabaseFailure> = new Set(['password-refused', 'password-missing', 'role-missing', 'login-not-permitted', 'database-missing', 'hba-refused']);
+const loginFailures: ReadonlySet<DatabaseFailure> = new Set([
+  'password-refused',
+  'password-missing',
+  'role-missing',
+  'login-not-permitted',
+  'database-missing',
+  'hba-refused',
+]);
 
 /** Whether a session failed on the way (tunnel, network) or at the login itself. */
 function failureCode(error: unknown): DiagnosticCode {
-  if (error instanceof DatabaseConnectionError) return loginFailures.has(error.reason) ? 'login-refused' : 'unreachable';
+  if (error instanceof DatabaseConnectionError)
+    return loginFailures.has(error.reason) ? 'login-refused' : 'unreachable';
   if (error instanceof TunnelError) return 'unreachable';
   return 'error';
 }
@@ -87,7 +113,8 @@ export function diagnosticsOf(error: unknown): Diagnostic[] {
       severity: 'error',
       summary: 'Query failed',
       detail: `PostgreSQL answered: ${fields.message ?? String(error)}${fields.code ? ` (SQLSTATE ${fields.code})` : ''}.${fields.detail ? ` ${fields.detail}` : ''}`,
-      hint: fields.hint ?? 'Run again with -v to see each step; if it persists, check the server log.',
+      hint:
+        fields.hint ?? 'Run again with -v to see each step; if it persists, check the server log.',
     },
   ];
 }
