@@ -1,6 +1,6 @@
 import type { Config, Destination } from '../config/model.ts';
 import type { Environment } from '../config/resolve-secret.ts';
-import type { SessionPool } from '../database/session-pool.ts';
+import { sessionKey, type SessionPool } from '../database/session-pool.ts';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProgressListener } from '../diagnostics/progress.ts';
 import type { Observation } from '../plan/actual.ts';
@@ -10,7 +10,7 @@ import { mapWithLimit } from '../refresh/map-with-limit.ts';
 import { inspectionTargetFor } from '../refresh/session-target-for.ts';
 import { recordDestination } from '../state/record-destination.ts';
 import { runDeletion } from './run-deletion.ts';
-import { runSteps } from './run-steps.ts';
+import { runSteps, runStepsTogether } from './run-steps.ts';
 import type { StateRecorder } from './state-recorder.ts';
 
 export interface ApplyContext {
@@ -34,29 +34,82 @@ export interface ApplyResult {
 }
 
 /**
- * Applies a plan's changes concurrently. Each destination's result is written
- * to state as soon as it is done; one destination failing does not stop the
- * others, and a later apply continues from what state then holds.
+ * Applies a plan's changes. Destinations that share a session (a database and
+ * a login) are applied together, their steps in one transaction sent as one
+ * message; sessions work concurrently, up to the parallelism. Each
+ * destination's result is written to state as soon as it is done; one
+ * destination failing does not stop the others, and a later apply continues
+ * from what state then holds.
  */
 export async function applyPlan(plan: Plan, context: ApplyContext): Promise<ApplyResult> {
   const applied: Change[] = [];
   const diagnostics: Diagnostic[] = [];
   const changes = plan.changes.filter((change) => change.action !== 'no-op');
 
-  await mapWithLimit(changes, context.parallelism, async (change) => {
-    context.onProgress?.(change.name, 'applying');
-    try {
-      const outcome = await applyChange(change, context);
-      diagnostics.push(...outcome.diagnostics);
-      applied.push(outcome.change);
-      context.onProgress?.(change.name, 'applied');
-    } catch (error) {
-      diagnostics.push(...diagnosticsOf(error).map((d) => ({ ...d, address: change.address })));
-      context.onProgress?.(change.name, 'failed');
+  // Deletions one by one; the rest grouped by the session their steps run on.
+  const work: Change[][] = [];
+  const groups = new Map<string, Change[]>();
+  for (const change of changes) {
+    const destination = context.config.destinations.get(change.name);
+    if (change.action === 'delete' || !destination) {
+      work.push([change]);
+      continue;
+    }
+    const key = sessionKey(inspectionTargetFor(destination));
+    const group = groups.get(key);
+    if (group) group.push(change);
+    else groups.set(key, [change]);
+  }
+  work.push(...groups.values());
+
+  const succeed = (outcome: { change: Change; diagnostics: Diagnostic[] }) => {
+    diagnostics.push(...outcome.diagnostics);
+    applied.push(outcome.change);
+    context.onProgress?.(outcome.change.name, 'applied');
+  };
+  const fail = (change: Change, error: unknown) => {
+    diagnostics.push(...diagnosticsOf(error).map((d) => ({ ...d, address: change.address })));
+    context.onProgress?.(change.name, 'failed');
+  };
+
+  await mapWithLimit(work, context.parallelism, async (group) => {
+    for (const change of group) context.onProgress?.(change.name, 'applying');
+    const together = await applyTogether(group, context).catch(() => false);
+    if (together) {
+      // Recorded at once, so that the recorder writes them in one go.
+      await Promise.all(
+        group.map((change) =>
+          recordChange(change, change.after!.effective_schema, [], context).then(succeed, (error) =>
+            fail(change, error),
+          ),
+        ),
+      );
+      return;
+    }
+    for (const change of group) {
+      await applyChange(change, context).then(succeed, (error) => fail(change, error));
     }
   });
   applied.sort((a, b) => (a.name < b.name ? -1 : 1));
   return { applied, diagnostics };
+}
+
+/**
+ * Runs the steps of a group of creations and updates that share a session
+ * in one round trip. False when the group is a single change or a deletion
+ * (applied on its own), or when a statement failed (nothing was changed, and
+ * each change is then applied on its own, which tells the failures apart).
+ */
+async function applyTogether(group: Change[], context: ApplyContext): Promise<boolean> {
+  if (group.length < 2) return false;
+  if (group.some((change) => context.observations.get(change.name)?.kind !== 'observed'))
+    return false;
+  const members = group.map((change) => ({
+    change,
+    destination: context.config.destinations.get(change.name)!,
+  }));
+  const session = await context.sessions.open(inspectionTargetFor(members[0]!.destination));
+  return runStepsTogether(members, session);
 }
 
 /** Applies one change; returns it as applied (its outcome may differ, after a fallback at apply time). */
@@ -77,6 +130,20 @@ async function applyChange(
 
   const session = await context.sessions.open(inspectionTargetFor(destination));
   const outcome = await runSteps(change, destination, observation.actual, session);
+  return recordChange(change, outcome.effectiveSchema, outcome.diagnostics, context);
+}
+
+/** Writes an applied change to state; returns it with the schema it ended up using. */
+async function recordChange(
+  change: Change,
+  effectiveSchema: string,
+  outcomeDiagnostics: Diagnostic[],
+  context: ApplyContext,
+): Promise<{ change: Change; diagnostics: Diagnostic[] }> {
+  const destination = context.config.destinations.get(change.name);
+  const observation = context.observations.get(change.name);
+  if (!destination || observation?.kind !== 'observed')
+    throw new Error(`${change.address} was planned without being observed`);
   await context.recorder.record(
     change.name,
     recordDestination({
@@ -85,19 +152,19 @@ async function applyChange(
       hostKeySeen:
         observation.tunnel?.hostKey ??
         context.sessions.tunnels.hostKeyOf(destination.bastion ?? ''),
-      effectiveSchema: outcome.effectiveSchema,
+      effectiveSchema,
       serverVersion: observation.actual.serverVersion,
       appliedAt: (context.now ?? (() => new Date()))(),
     }),
   );
   const after = change.after && {
     ...change.after,
-    effective_schema: outcome.effectiveSchema,
-    fallback: outcome.effectiveSchema !== destination.schema,
+    effective_schema: effectiveSchema,
+    fallback: effectiveSchema !== destination.schema,
   };
   return {
     change: { ...change, after },
-    diagnostics: outcome.diagnostics.map((d) => ({ ...d, address: change.address })),
+    diagnostics: outcomeDiagnostics.map((d) => ({ ...d, address: change.address })),
   };
 }
 

@@ -14,6 +14,7 @@ import { scramVerifier } from '../database/scram-verifier.ts';
  * grants to a database, whichever process it is.
  */
 const grantLockClass = 0x70676474; // 'pgdt'
+const grantLockSql = `SELECT pg_advisory_xact_lock(${grantLockClass}, hashtext(current_database()));`;
 
 /** SQLSTATEs apply handles itself. */
 const insufficientPrivilege = '42501';
@@ -58,6 +59,43 @@ export async function runSteps(
   return { effectiveSchema, diagnostics: [] };
 }
 
+/**
+ * Runs the steps of several changes that share a session in one transaction,
+ * sent as one message: a round trip for all of them instead of one per
+ * statement. Returns false, with nothing changed, when any statement fails;
+ * the caller then runs each change on its own with runSteps, which tells the
+ * failures apart and handles them. Admin steps take the grant lock first.
+ */
+export async function runStepsTogether(
+  changes: readonly { change: Change; destination: Destination }[],
+  session: Session,
+): Promise<boolean> {
+  const steps = changes.flatMap(({ change, destination }) =>
+    change.steps.map((step) => ({ step, destination })),
+  );
+  if (steps.length === 0) return true;
+  const statements = [
+    'BEGIN;',
+    ...(steps.some(({ step }) => step.as === 'admin') ? [grantLockSql] : []),
+    ...steps.map(({ step, destination }) => terminated(executableSql(step, destination))),
+    'COMMIT;',
+  ];
+  return session.exclusive(async (client) => {
+    try {
+      // A failing statement aborts the transaction and skips the rest, COMMIT included.
+      await client.query(statements.join('\n'));
+      return true;
+    } catch {
+      await client.query('ROLLBACK').catch(() => {});
+      return false;
+    }
+  });
+}
+
+function terminated(sql: string): string {
+  return sql.trimEnd().endsWith(';') ? sql : `${sql};`;
+}
+
 async function runInTransaction(
   client: pg.Client,
   steps: Step[],
@@ -65,9 +103,7 @@ async function runInTransaction(
 ): Promise<void> {
   await client.query('BEGIN');
   try {
-    await client.query(
-      `SELECT pg_advisory_xact_lock(${grantLockClass}, hashtext(current_database()))`,
-    );
+    await client.query(grantLockSql);
     for (const step of steps) await client.query(executableSql(step, destination));
     await client.query('COMMIT');
   } catch (error) {

@@ -94,12 +94,28 @@ describe('a destination with an admin login', () => {
 
   it('applies twenty destinations on one database from two processes at once without a failure', async () => {
     const names = (prefix: string) => Array.from({ length: 10 }, (_, i) => `${prefix}${i}`);
+    // Destinations sharing an admin session are applied in one transaction.
+    // Each admin password here comes from a variable of its own, so that each
+    // destination has a session of its own: twenty transactions granting on
+    // one database at once, as the configurations of many teams would.
+    const adminEnv = Object.fromEntries(
+      [...names('a'), ...names('b')].map((name) => [
+        `ADMIN_PASSWORD_${name}`,
+        lab.postgres.superuser.password,
+      ]),
+    );
     const dirs = await Promise.all(
       ['a', 'b'].map((prefix) =>
         createLabProject(
           lab,
           Object.fromEntries(
-            names(prefix).map((name) => [name, managed(`many_${name}`, `many_${name}`)]),
+            names(prefix).map((name) => [
+              name,
+              {
+                ...managed(`many_${name}`, `many_${name}`),
+                admin: { user: 'postgres', passwordEnv: `ADMIN_PASSWORD_${name}` },
+              },
+            ]),
           ),
         ),
       ),
@@ -109,7 +125,7 @@ describe('a destination with an admin login', () => {
         new Promise<{ code: number | null; output: string }>((resolve) => {
           const child = spawn(process.execPath, [bin, 'apply', '--auto-approve'], {
             cwd: dir,
-            env: { ...process.env, ...env, HOME: dir },
+            env: { ...process.env, ...env, ...adminEnv, HOME: dir },
           });
           let output = '';
           child.stdout.on('data', (chunk) => (output += chunk));

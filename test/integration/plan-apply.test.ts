@@ -130,6 +130,54 @@ describe('plan and apply through a real bastion', () => {
     });
   });
 
+  it('creates the schemas of destinations that share a database and a login in one transaction', async () => {
+    const schemas = ['together_a', 'together_b', 'together_c'];
+    const dir = await createLabProject(
+      lab,
+      Object.fromEntries(schemas.map((schema) => [schema, loader(schema)])),
+    );
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete! 3 created');
+    // One transaction, so one round trip: the three rows share the id that wrote them.
+    const writers = await lab.postgres.query<{ n: number }>(
+      'SELECT count(DISTINCT xmin::text)::int AS n FROM pg_namespace WHERE nspname = ANY($1)',
+      [schemas],
+    );
+    expect(writers.rows[0]!.n).toBe(1);
+    expect(Object.keys((await readProjectState(dir)).destinations).sort()).toEqual(schemas);
+  });
+
+  it('still applies the others of a database when one schema was created by hand after planning', async () => {
+    const schemas = ['hand_a', 'hand_b', 'hand_c'];
+    const dir = await createLabProject(
+      lab,
+      Object.fromEntries(schemas.map((schema) => [schema, loader(schema)])),
+    );
+    const answer = new PassThrough();
+    let prompted = false;
+    const applying = runCli(['apply'], {
+      cwd: dir,
+      env: { ...env, NO_COLOR: '1' },
+      stdin: answer,
+      tty: true,
+      onStdout: (text) => (prompted = text.includes('Enter a value')),
+    });
+    // Planned as three creations; one schema appears before yes, so the
+    // statements sent together fail, and each destination is applied alone.
+    await waitFor(async () => prompted);
+    await lab.postgres.query('CREATE SCHEMA hand_b AUTHORIZATION loader');
+    answer.end('yes\n');
+
+    const applied = await applying;
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete! 3 created');
+    for (const schema of schemas) expect(await schemaExists(lab, schema)).toBe(true);
+    expect(Object.keys((await readProjectState(dir)).destinations).sort()).toEqual(schemas);
+    expect((await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).toBe(0);
+  });
+
   it('refuses to plan when public is not writable either, saying why and what to grant', async () => {
     const dir = await createLabProject(lab, {
       billing: { user: 'locked', passwordEnv: 'LOADER_PASSWORD', schema: 'billing_raw' },
