@@ -21,6 +21,7 @@ import { findFreeLoopbackPort } from '../support/test-network.ts';
 let lab: Lab;
 let noForwarding: SshdBastion;
 let onlyElsewhere: SshdBastion;
+let stallsAuthentication: SshdBastion;
 let proxy: TcpProxy;
 const logger = createCapturingLogger();
 const shownToUser: string[] = [];
@@ -28,7 +29,7 @@ const shownToUser: string[] = [];
 beforeAll(async () => {
   lab = await startLab();
   const authorizedKeys = [lab.clientKey.publicKey];
-  [noForwarding, onlyElsewhere] = await Promise.all([
+  [noForwarding, onlyElsewhere, stallsAuthentication] = await Promise.all([
     startSshd({
       place: lab.bastionPlace,
       network: lab.network,
@@ -43,6 +44,15 @@ beforeAll(async () => {
       authorizedKeys,
       permitOpen: ['192.0.2.1:5432'],
     }),
+    // No key is in its authorized_keys file, so sshd asks the command, which
+    // takes half a minute to answer: authentication stalls after the handshake.
+    startSshd({
+      place: lab.bastionPlace,
+      network: lab.network,
+      port: 2202,
+      authorizedKeys: [],
+      extraConfig: ['AuthorizedKeysCommand /bin/sleep 30', 'AuthorizedKeysCommandUser nobody'],
+    }),
   ]);
   proxy = await startTcpProxy({
     target: { host: lab.sshd.hostFor(lab.network.host), port: lab.sshd.port },
@@ -51,7 +61,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await Promise.allSettled([noForwarding?.stop(), onlyElsewhere?.stop()]);
+  await Promise.allSettled([
+    noForwarding?.stop(),
+    onlyElsewhere?.stop(),
+    stallsAuthentication?.stop(),
+  ]);
   await lab?.stop();
 });
 
@@ -139,6 +153,23 @@ describe('reaching the bastion', () => {
     expect(error.diagnostic.detail).toContain(
       `No TCP connection to ${silent}:22 was established within 0.6 s`,
     );
+  });
+
+  it('times out when the SSH handshake finishes but authentication never does', async () => {
+    const bastion = {
+      ...bastionFor(stallsAuthentication, lab.network.host, lab.clientKey),
+      connectTimeoutMs: 1_000,
+    };
+    const { error, elapsedMs } = await channelFailure(bastion);
+
+    expect(error.reason).toBe('connect-timeout');
+    expect(error.diagnostic.summary).toBe(
+      `Timed out connecting to bastion "main" (${endpoint(bastion)})`,
+    );
+    expect(error.diagnostic.detail).toContain(
+      'finished, but authentication as root did not within 1 s',
+    );
+    expect(elapsedMs).toBeLessThan(5_000);
   });
 
   it('says the bastion reset the connection', async () => {
