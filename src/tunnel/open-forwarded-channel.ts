@@ -9,6 +9,8 @@ export interface ChannelTarget {
   port: number;
   /** Such as `the database at 10.0.1.5:5432` or `bastion "inner" at 10.0.2.7:22`. */
   label: string;
+  /** A bastion reached through another one (`via`), rather than a database. */
+  isBastion?: boolean;
 }
 
 // RFC 4254 channel open failure reason codes.
@@ -83,7 +85,7 @@ export function describeChannelFailure(
 
   if (reason === connectFailed) {
     return createTunnelError(
-      'database-unreachable',
+      target.isBastion ? 'bastion-unreachable' : 'database-unreachable',
       `Bastion "${bastion.name}" (${hop}) cannot reach ${target.label}`,
       {
         hop,

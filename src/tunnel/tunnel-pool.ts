@@ -156,6 +156,7 @@ export class TunnelPool {
       host: bastion.host,
       port: bastion.port,
       label: `bastion "${bastion.name}" at ${bastion.host}:${bastion.port}`,
+      isBastion: true,
     };
     const channel = await openForwardedChannel(
       outer.client,

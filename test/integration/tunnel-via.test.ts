@@ -153,7 +153,7 @@ it('says the outer bastion cannot reach the inner one when its port is closed', 
   );
   await pool.close();
 
-  expect((error as TunnelError).reason).toBe('database-unreachable');
+  expect((error as TunnelError).reason).toBe('bastion-unreachable');
   expect((error as TunnelError).diagnostic.summary).toBe(
     `Bastion "outer" (root@${outer.hostFor(network.host)}:${outer.port}) cannot reach bastion "inner" at ${inner.hostFor(outerPlace)}:${inner.port + 1}`,
   );
