@@ -5,6 +5,7 @@ import type { Observation } from './actual.ts';
 import type { Change, Plan } from './plan.ts';
 import { planDeletion } from './plan-deletion.ts';
 import { planDestination } from './plan-destination.ts';
+import { shareLoaderSteps } from './share-loader-steps.ts';
 
 export interface PlanOptions {
   /** Only these destinations, by name; all when absent or empty. */
@@ -63,9 +64,12 @@ export function buildPlan(
     diagnostics.push(...planned.diagnostics);
   }
 
-  changes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // A role or database grant that several destinations need is planned once.
+  const shared = shareLoaderSteps(changes, desired.destinations);
+  diagnostics.push(...shared.diagnostics);
+
   return {
-    changes,
+    changes: shared.changes,
     diagnostics,
     prior: prior ? { lineage: prior.lineage, serial: prior.serial } : null,
     configDigest: desired.digest,

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { DestinationState } from '../state/state.ts';
 import type { ActualDestination, SchemaFacts } from './actual.ts';
 import { changedAttributes, desiredAttributes, priorAttributes } from './attributes.ts';
+import { planLoaderAccess } from './plan-loader-access.ts';
 import type { Change, Step } from './plan.ts';
 import { describeStep, quoteIdentifier } from './step-sql.ts';
 
@@ -31,37 +32,11 @@ export function planDestination(input: DestinationInput): {
   const diagnostics: Diagnostic[] = [];
   const at = { address: desired.address };
 
-  // The loader's role and its privileges on the database, when an admin may grant them.
-  if (admin) {
-    if (!actual.loader.exists) {
-      steps.push(
-        describeStep({
-          kind: 'create-role',
-          as: 'admin',
-          role: loader,
-          withPassword: desired.database.password !== undefined,
-        }),
-      );
-      reasons.push(`role "${loader}" does not exist`);
-    }
-    for (const privilege of ['CONNECT', 'CREATE'] as const) {
-      const held =
-        actual.loader.exists && actual.database[privilege === 'CONNECT' ? 'connect' : 'create'];
-      if (held) continue;
-      steps.push(
-        describeStep({
-          kind: 'grant',
-          as: 'admin',
-          privilege,
-          on: 'database',
-          object: actual.database.name,
-          role: loader,
-        }),
-      );
-      if (actual.loader.exists)
-        reasons.push(`${loader} lacks ${privilege} on database "${actual.database.name}"`);
-    }
-  }
+  // The loader's role and its privileges on the database, which apply repairs with an admin.
+  const access = planLoaderAccess(desired, actual);
+  steps.push(...access.steps);
+  reasons.push(...access.reasons);
+  if (access.diagnostics.length > 0) return { diagnostics: access.diagnostics };
 
   // The schema: it exists, or someone creates it, or the loader falls back to public.
   let effective: SchemaFacts | undefined = actual.schema;
@@ -130,8 +105,7 @@ export function planDestination(input: DestinationInput): {
       reasons.push(
         `schema "${desired.schema}" cannot be created; the loader writes into ${effective.name}`,
       );
-    else if (steps.length === 0)
-      reasons.push(`schema "${effective.name}" is ready; pgdest starts tracking it`);
+    else if (steps.length === 0) reasons.push(describeTracking(effective.name));
     return {
       change: {
         address: desired.address,
@@ -171,6 +145,11 @@ export function planDestination(input: DestinationInput): {
     drift: steps.length > 0,
   };
   return { change, diagnostics };
+}
+
+/** The reason of a new destination with nothing to do but be recorded in state. */
+export function describeTracking(schema: string): string {
+  return `schema "${schema}" is ready; pgdest starts tracking it`;
 }
 
 /** The schema privileges the declared ones need: USAGE always, CREATE to create tables. */

@@ -27,6 +27,8 @@ export function renderStepSql(step: StepWithoutSql<Step>, password?: string): st
       if (!step.withPassword) return `CREATE ROLE ${quoteIdentifier(step.role)} LOGIN`;
       return `CREATE ROLE ${quoteIdentifier(step.role)} LOGIN PASSWORD ${password === undefined ? '(sensitive)' : quoteLiteral(password)}`;
     }
+    case 'alter-role':
+      return `ALTER ROLE ${quoteIdentifier(step.role)} LOGIN`;
     case 'create-schema':
       return step.owner === undefined
         ? `CREATE SCHEMA ${quoteIdentifier(step.schema)}`
