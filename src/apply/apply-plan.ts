@@ -1,6 +1,6 @@
 import type { Config, Destination } from '../config/model.ts';
 import type { Environment } from '../config/resolve-secret.ts';
-import { sessionKey, type SessionPool } from '../database/session-pool.ts';
+import type { SessionPool } from '../database/session-pool.ts';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProgressListener } from '../diagnostics/progress.ts';
 import type { Observation } from '../plan/actual.ts';
@@ -9,6 +9,8 @@ import { diagnosticsOf } from '../refresh/refresh-actual.ts';
 import { mapWithLimit } from '../refresh/map-with-limit.ts';
 import { inspectionTargetFor } from '../refresh/session-target-for.ts';
 import { recordDestination } from '../state/record-destination.ts';
+import { groupWork } from './group-work.ts';
+import { LoaderStepHandover } from './loader-step-handover.ts';
 import { runDeletion } from './run-deletion.ts';
 import { runSteps, runStepsTogether } from './run-steps.ts';
 import type { StateRecorder } from './state-recorder.ts';
@@ -46,22 +48,6 @@ export async function applyPlan(plan: Plan, context: ApplyContext): Promise<Appl
   const diagnostics: Diagnostic[] = [];
   const changes = plan.changes.filter((change) => change.action !== 'no-op');
 
-  // Deletions one by one; the rest grouped by the session their steps run on.
-  const work: Change[][] = [];
-  const groups = new Map<string, Change[]>();
-  for (const change of changes) {
-    const destination = context.config.destinations.get(change.name);
-    if (change.action === 'delete' || !destination) {
-      work.push([change]);
-      continue;
-    }
-    const key = sessionKey(inspectionTargetFor(destination));
-    const group = groups.get(key);
-    if (group) group.push(change);
-    else groups.set(key, [change]);
-  }
-  work.push(...groups.values());
-
   const succeed = (outcome: { change: Change; diagnostics: Diagnostic[] }) => {
     diagnostics.push(...outcome.diagnostics);
     applied.push(outcome.change);
@@ -72,9 +58,10 @@ export async function applyPlan(plan: Plan, context: ApplyContext): Promise<Appl
     context.onProgress?.(change.name, 'failed');
   };
 
-  await mapWithLimit(work, context.parallelism, async (group) => {
+  await mapWithLimit(groupWork(changes, context.config), context.parallelism, async (unit) => {
+    const group = unit.changes;
     for (const change of group) context.onProgress?.(change.name, 'applying');
-    const together = await applyTogether(group, context).catch(() => false);
+    const together = unit.together && (await applyTogether(group, context).catch(() => false));
     if (together) {
       // Recorded at once, so that the recorder writes them in one go.
       await Promise.all(
@@ -86,8 +73,23 @@ export async function applyPlan(plan: Plan, context: ApplyContext): Promise<Appl
       );
       return;
     }
+
+    // One by one, in name order: a change that sets up a shared loader runs
+    // before those that need it, and if it fails, the next one that needs
+    // the loader runs its loader steps instead.
+    const handOver = new LoaderStepHandover(context.config);
     for (const change of group) {
-      await applyChange(change, context).then(succeed, (error) => fail(change, error));
+      const taking = handOver.stepsFor(change);
+      await applyChange({ ...change, steps: [...taking, ...change.steps] }, context).then(
+        (outcome) => {
+          handOver.settle(taking);
+          succeed(outcome);
+        },
+        (error) => {
+          handOver.leave(change);
+          fail(change, error);
+        },
+      );
     }
   });
   applied.sort((a, b) => (a.name < b.name ? -1 : 1));
