@@ -73,6 +73,74 @@ describe('a destination with an admin login', () => {
     expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({
       code: 0,
     });
+
+    // The repaired grants let the loader write again.
+    expect(await runCli(['check'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('1 destination checked: 1 ready, 0 failing.'),
+    });
+  });
+
+  it('creates a loader that three schemas share once, and the loader can write into all three', async () => {
+    const dir = await createLabProject(lab, {
+      sales: managed('shared_loader', 'sales_raw'),
+      ads: managed('shared_loader', 'ads_raw'),
+      crm: managed('shared_loader', 'crm_shared_raw'),
+    });
+
+    const planned = await runCli(['plan'], { cwd: dir, env });
+    expect(planned.code).toBe(0);
+    expect(planned.stdout.split('CREATE ROLE "shared_loader"')).toHaveLength(2);
+    expect(planned.stdout.split('GRANT CONNECT ON DATABASE "postgres"')).toHaveLength(2);
+    expect(planned.stdout).toContain('Plan: 3 to create, 0 to update, 0 to delete.');
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete! 3 created');
+    const roles = await lab.postgres.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'shared_loader'",
+    );
+    expect(roles.rows[0]!.n).toBe(1);
+    for (const schema of ['sales_raw', 'ads_raw', 'crm_shared_raw'])
+      expect(await ownerOf(schema)).toBe('shared_loader');
+
+    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+      stdout: 'No changes. The destinations match the configuration.\n',
+    });
+    expect(await runCli(['check'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('3 destinations checked: 3 ready, 0 failing.'),
+    });
+  });
+
+  it('gives a loader that may not log in LOGIN back, and says what to run without an admin', async () => {
+    const dir = await createLabProject(lab, { ops: managed('sleepy_loader', 'ops_raw') });
+    expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
+    await lab.postgres.query('ALTER ROLE sleepy_loader NOLOGIN');
+
+    const withoutAdmin = await createLabProject(lab, {
+      ops: { user: 'sleepy_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'ops_raw' },
+    });
+    const refused = await runCli(['plan'], { cwd: withoutAdmin, env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('ALTER ROLE "sleepy_loader" LOGIN');
+
+    const drift = await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env });
+    expect(drift.code).toBe(2);
+    expect(drift.stdout).toContain('destination.ops will be updated in place');
+    expect(drift.stdout).toContain('# (role "sleepy_loader" may not log in (NOLOGIN))');
+    expect(drift.stdout).toContain('ALTER ROLE "sleepy_loader" LOGIN; -- as admin');
+
+    expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
+    const role = await lab.postgres.query<{ rolcanlogin: boolean }>(
+      "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'sleepy_loader'",
+    );
+    expect(role.rows[0]!.rolcanlogin).toBe(true);
+    expect(await runCli(['plan', '--detailed-exitcode'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+    });
+    expect((await runCli(['check'], { cwd: dir, env })).code).toBe(0);
   });
 
   it('never sends the new password itself to the server, only its SCRAM verifier', async () => {
