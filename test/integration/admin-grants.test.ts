@@ -114,6 +114,25 @@ describe('a destination with an admin login', () => {
     });
   });
 
+  it('creates a loader shared by two databases once, before the destination of the second needs it', async () => {
+    await lab.postgres.createDatabase('split_south');
+    const dir = await createLabProject(lab, {
+      north: managed('split_loader', 'north_raw'),
+      south: { ...managed('split_loader', 'south_raw'), database: 'split_south' },
+    });
+    const planned = await runCli(['plan'], { cwd: dir, env });
+    expect(planned.stdout.split('CREATE ROLE "split_loader"')).toHaveLength(2);
+    expect(planned.stdout).toContain('GRANT CONNECT ON DATABASE "split_south" TO "split_loader"');
+
+    const applied = await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete! 2 created');
+    expect(await runCli(['check'], { cwd: dir, env })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('2 destinations checked: 2 ready, 0 failing.'),
+    });
+  });
+
   it('gives a loader that may not log in LOGIN back, and says what to run without an admin', async () => {
     const dir = await createLabProject(lab, { ops: managed('sleepy_loader', 'ops_raw') });
     expect((await runCli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
