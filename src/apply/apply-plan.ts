@@ -38,7 +38,8 @@ export interface ApplyResult {
 /**
  * Applies a plan's changes. Destinations that share a session (a database and
  * a login) are applied together, their steps in one transaction sent as one
- * message; sessions work concurrently, up to the parallelism. Each
+ * message; sessions work concurrently, up to the parallelism, except those
+ * that wait for a shared loader's role (see group-work.ts). Each
  * destination's result is written to state as soon as it is done; one
  * destination failing does not stop the others, and a later apply continues
  * from what state then holds.

@@ -39,7 +39,10 @@ export function groupWork(changes: readonly Change[], config: Config): WorkUnit[
   // The loaders whose role or database grants some change sets up.
   const loaderOf = (change: Change) => loaderKey(config.destinations.get(change.name)!);
   const setUp = new Set(
-    changes.filter((change) => bySession.size > 1 && change.steps.some(isLoaderStep)).map(loaderOf),
+    [...bySession.values()]
+      .flat()
+      .filter((change) => change.steps.some(isLoaderStep))
+      .map(loaderOf),
   );
 
   // Sessions that share such a loader form one unit.
