@@ -81,8 +81,10 @@ export function parseConfigSource(
       hint: 'Start the file with `version: 1` at the beginning of a line.',
       source: positions.rangeAt(start, end, []),
     });
-  } else if (!diagnostics.some((d) => d.severity === 'error')) {
-    // js-yaml refused a file that the yaml package reads without complaint.
+  } else if (positions.readable) {
+    // js-yaml refused a file that the yaml package reads: one with a duplicate
+    // key, which is reported among the other problems, or one that js-yaml
+    // alone cannot read.
     const data = toPlainData(doc);
     if (data) return { source: createSource(file, text, data, positions), diagnostics };
     diagnostics.push({
@@ -118,6 +120,8 @@ function loadQuickly(text: string): Record<string, unknown> | undefined {
 interface Positions {
   doc: Document.Parsed | undefined;
   problems: Diagnostic[];
+  /** Whether the tree can be read as data despite the problems (duplicate keys only). */
+  readable: boolean;
   rangeAt(start: number, end: number, path: YamlPath): SourceRange;
   find(path: YamlPath): FoundNode;
 }
@@ -186,7 +190,10 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
   };
 
   const problems: Diagnostic[] = [];
+  let readable = docs.length <= 1;
   for (const [index, document] of docs.entries()) {
+    if (document.errors.length > 0) readable = false;
+
     for (const error of [...document.errors, ...document.warnings]) {
       const [start, end] = error.pos;
       problems.push({
@@ -197,14 +204,15 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
         source: rangeAt(start, end, []),
       });
     }
-    for (const duplicate of indexKeys(document.contents, keyIndex)) {
-      const [start, end] = duplicate.range ?? [0, 0];
+    for (const { key, first, path } of indexKeys(document.contents, keyIndex)) {
+      const [start, end] = key.range ?? [0, 0];
+      const earlier = lineCounter.linePos(first.range?.[0] ?? 0);
       problems.push({
         severity: 'error',
         summary: 'Duplicate key',
-        detail: `The key "${keyText(duplicate) ?? ''}" appears twice in the same mapping.`,
+        detail: `The key "${keyText(key) ?? ''}" appears twice in the same mapping: first at line ${earlier.line}, column ${earlier.col}, and again here. The second one is read.`,
         hint: 'Remove one of the two; a key may appear only once in a mapping.',
-        source: rangeAt(start, end, []),
+        source: rangeAt(start, end, path),
       });
     }
     if (index === 1) {
@@ -218,7 +226,7 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
       });
     }
   }
-  return { doc, problems, rangeAt, find };
+  return { doc, problems, readable, rangeAt, find };
 }
 
 function toPlainData(doc: Document.Parsed): Record<string, unknown> | undefined {
@@ -275,10 +283,21 @@ function findNode(
   return found;
 }
 
-/** Indexes the keys of every mapping under `node`, returning the keys seen twice. */
-function indexKeys(node: unknown, keyIndex: WeakMap<object, Map<string, Pair>>): Node[] {
-  const duplicates: Node[] = [];
-  const visit = (current: unknown, depth: number): void => {
+/** A key written a second time in one mapping, with the first and the YAML path of both. */
+interface DuplicateKey {
+  key: Node;
+  first: Node;
+  path: YamlPath;
+}
+
+/**
+ * Indexes the keys of every mapping under `node`, returning the keys seen
+ * twice. The index holds the last of them, the one that the plain data holds
+ * too, so that problems with its value point at the value read.
+ */
+function indexKeys(node: unknown, keyIndex: WeakMap<object, Map<string, Pair>>): DuplicateKey[] {
+  const duplicates: DuplicateKey[] = [];
+  const visit = (current: unknown, depth: number, path: YamlPath): void => {
     if (depth > 64) return;
     if (isMap(current)) {
       if (keyIndex.has(current)) return; // an alias to a mapping seen already
@@ -287,16 +306,19 @@ function indexKeys(node: unknown, keyIndex: WeakMap<object, Map<string, Pair>>):
       for (const item of current.items) {
         const key = keyText(item.key);
         if (key !== undefined && key !== '<<') {
-          if (index.has(key) && isNode(item.key)) duplicates.push(item.key);
-          else index.set(key, item);
+          const earlier = index.get(key);
+          if (earlier && isNode(earlier.key) && isNode(item.key))
+            duplicates.push({ key: item.key, first: earlier.key, path: [...path, key] });
+          index.set(key, item);
         }
-        visit(item.value, depth + 1);
+        visit(item.value, depth + 1, key === undefined ? path : [...path, key]);
       }
     } else if (isSeq(current)) {
-      for (const item of current.items) visit(item, depth + 1);
+      for (const [position, item] of current.items.entries())
+        visit(item, depth + 1, [...path, position]);
     }
   };
-  visit(node, 0);
+  visit(node, 0, []);
   return duplicates;
 }
 

@@ -94,7 +94,15 @@ const cases: Case[] = [
     summary: 'Duplicate key',
     line: 17,
     column: 5,
-    path: '',
+    path: 'destinations.warehouse.schema',
+  },
+  {
+    key: 'duplicate destination',
+    text: edit({}, '  warehouse:', '    database: {host: h, name: n, user: u}'),
+    summary: 'Duplicate key',
+    line: 17,
+    column: 3,
+    path: 'destinations.warehouse',
   },
   {
     key: 'bad syntax',

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigSource } from '../../../src/config/config-source.ts';
+import { loadText, validConfig } from './load-fixture.ts';
+
+/** The valid fixture with `line` (1-based) replaced by `replacement`. */
+function replaceLine(line: number, ...replacement: string[]): string {
+  const lines = validConfig.trimEnd().split('\n');
+  lines.splice(line - 1, 1, ...replacement);
+  return `${lines.join('\n')}\n`;
+}
+
+describe('a duplicate key', () => {
+  const duplicated = replaceLine(16, '    schema: kondado', '    schema: other');
+
+  it('is one problem among the others of the file', () => {
+    const text = duplicated.replace('    host_key:', '    hostkey_check: strict\n    host_key:');
+    const { diagnostics, config } = loadText(text);
+    expect(config).toBeUndefined();
+    expect(diagnostics.map((d) => [d.summary, d.source?.path])).toEqual([
+      ['Unknown key "hostkey_check"', 'bastions.main.hostkey_check'],
+      ['Duplicate key', 'destinations.warehouse.schema'],
+    ]);
+  });
+
+  it('points at the second occurrence and names the line of the first', () => {
+    const [duplicate] = loadText(duplicated).diagnostics;
+    expect(duplicate).toMatchObject({
+      severity: 'error',
+      summary: 'Duplicate key',
+      source: { line: 17, column: 5, snippet: '    schema: other' },
+    });
+    expect(duplicate!.detail).toContain('first at line 16, column 5');
+  });
+
+  it('leaves the rules to check the value read, the second one', () => {
+    const text = replaceLine(16, '    schema: kondado', '    schema: ""');
+    const summaries = loadText(text).diagnostics.map((d) => [d.summary, d.source?.line]);
+    expect(summaries).toEqual([
+      ['Duplicate key', 17],
+      ['Empty schema', 17],
+    ]);
+  });
+
+  it('keeps the rules across sections running', () => {
+    const text = duplicated.replace('    bastion: main', '    bastion: mian');
+    const summaries = loadText(text).diagnostics.map((d) => d.summary);
+    expect(summaries).toEqual(['Unknown bastion "mian"', 'Duplicate key']);
+  });
+
+  it('is found in a mapping inside a list too', () => {
+    const text = `${validConfig}    privileges: [{a: 1, a: 2}]\n`;
+    const { diagnostics } = parseConfigSource('/configs/pgdest.yaml', text);
+    expect(diagnostics.map((d) => d.source?.path)).toEqual([
+      'destinations.warehouse.privileges[0].a',
+    ]);
+  });
+});
