@@ -10,6 +10,7 @@ import {
   type Pair,
 } from 'yaml';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.ts';
+import { describeUnclosedQuote, findUnclosedQuote } from './find-unclosed-quote.ts';
 
 /** A path into the YAML document, as keys and sequence indices. */
 export type YamlPath = readonly (string | number)[];
@@ -194,8 +195,15 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
   for (const [index, document] of docs.entries()) {
     if (document.errors.length > 0) readable = false;
 
+    // An unclosed quote swallows the rest of the text, so the parser notices
+    // it only at the end, where whatever else fails follows from it. The
+    // problem is shown where the quote opens, and the rest left out.
+    const quote = findUnclosedQuote(document.contents, document.errors);
+    if (quote) problems.push(describeUnclosedQuote(quote, text, rangeAt));
+
     for (const error of [...document.errors, ...document.warnings]) {
       const [start, end] = error.pos;
+      if (quote && start === quote.reportedAt) continue;
       problems.push({
         severity: error.name === 'YAMLWarning' ? 'warning' : 'error',
         summary: 'Invalid YAML',

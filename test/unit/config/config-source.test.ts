@@ -55,3 +55,41 @@ describe('a duplicate key', () => {
     ]);
   });
 });
+
+describe('an unclosed quote', () => {
+  it('is shown on the line where it opens, not past the end of the file', () => {
+    const text = replaceLine(13, '      name: "analytics');
+    const { diagnostics } = loadText(text);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({
+      summary: 'Invalid YAML',
+      detail: expect.stringContaining('never closed'),
+      source: {
+        line: 13,
+        column: 13,
+        endLine: 13,
+        path: 'destinations.warehouse.database.name',
+        snippet: '      name: "analytics',
+      },
+    });
+  });
+
+  it('hides what follows the quote when the value is a secret', () => {
+    const text = replaceLine(15, "      password: 'hunter2-canary");
+    const [diagnostic] = loadText(text).diagnostics;
+    expect(diagnostic!.source).toMatchObject({
+      line: 15,
+      path: 'destinations.warehouse.database.password',
+      snippet: "      password: '**************",
+    });
+    expect(JSON.stringify(diagnostic)).not.toContain('hunter2');
+  });
+
+  it('is reported once, without the errors that follow from it at the end of the file', () => {
+    const text = `${validConfig}    privileges: [INSERT, "SELECT]\n`;
+    const { diagnostics } = parseConfigSource('/configs/pgdest.yaml', text);
+    expect(diagnostics.map((d) => [d.summary, d.source?.line, d.source?.column])).toEqual([
+      ['Invalid YAML', 17, 26],
+    ]);
+  });
+});
