@@ -27,7 +27,8 @@ const defaultStatePath = '.pgdest/state.json';
 /**
  * Turns what the files declare into the desired-state model: durations in
  * milliseconds, paths absolute, secrets read. Entries the schema found
- * invalid are left out; their problems are already reported.
+ * invalid are left out, their problems already reported; only their secrets
+ * are read, for the problems of their own.
  */
 export function buildConfig(
   declared: Declarations,
@@ -55,9 +56,22 @@ export function buildConfig(
     return result.secret;
   };
 
+  // An entry the schema found invalid is not built, but the secrets that can
+  // be found in it are still read, so that a variable that is not set shows
+  // beside its other problems instead of after they are fixed.
+  const checkSecrets = (entry: Declared<unknown>, paths: readonly YamlPath[]): void => {
+    for (const path of paths) {
+      const raw = valueAt(entry.raw, path);
+      if (typeof raw === 'string') secret(entry, path, raw);
+    }
+  };
+
   const bastions = new Map<string, Bastion>();
   for (const entry of declared.bastions.values()) {
-    if (!entry.valid) continue;
+    if (!entry.valid) {
+      checkSecrets(entry, [['private_key'], ['passphrase']]);
+      continue;
+    }
     const { raw } = entry;
     let auth: BastionAuth;
     const passphrase = secret(entry, ['passphrase'], raw.passphrase);
@@ -117,7 +131,13 @@ export function buildConfig(
 
   const destinations = new Map<string, Destination>();
   for (const entry of declared.destinations.values()) {
-    if (!entry.valid) continue;
+    if (!entry.valid) {
+      checkSecrets(entry, [
+        ['database', 'password'],
+        ['admin', 'password'],
+      ]);
+      continue;
+    }
     const { raw } = entry;
     destinations.set(
       entry.name,
@@ -150,6 +170,8 @@ export function buildConfig(
     path: expandPath(defaultStatePath, context.baseDir, context.environment.homeDir),
   };
   const declaredState = declared.state;
+  if (declaredState && !declaredState.valid)
+    checkSecrets(declaredState, [['database', 'password']]);
   if (declaredState?.valid) {
     const raw = declaredState.raw;
     state =
@@ -195,6 +217,16 @@ function withSource<T extends object>(
     enumerable: false,
     get: () => (source ??= entry.source.rangeOf(entry.path, 'key')),
   }) as T & { source: SourceRange };
+}
+
+/** The value at `path` under `value`, or undefined where a step is missing or not a mapping. */
+function valueAt(value: unknown, path: YamlPath): unknown {
+  let current = value;
+  for (const step of path) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[String(step)];
+  }
+  return current;
 }
 
 /** Milliseconds in a duration such as `20s`; the schema has checked the form. */

@@ -127,8 +127,8 @@ export function loadConfigTexts(
 
   // Rules across sections run on the merged whole, and only when every file
   // parsed: a file that did not may hold the bastion another file names.
-  if (unparsed) return { diagnostics: sortBySource(diagnostics) };
-  diagnostics.push(...checkRules(declared, environment));
+  // Secrets stand alone, and are read in the files that parsed in any case.
+  if (!unparsed) diagnostics.push(...checkRules(declared, environment));
   const built = buildConfig(declared, {
     baseDir: options.baseDir,
     files: texts.map((t) => t.file),
@@ -137,7 +137,7 @@ export function loadConfigTexts(
   });
   diagnostics.push(...built.diagnostics);
 
-  const failed = diagnostics.some((d) => d.severity === 'error');
+  const failed = unparsed || diagnostics.some((d) => d.severity === 'error');
   return { config: failed ? undefined : built.config, diagnostics: sortBySource(diagnostics) };
 }
 

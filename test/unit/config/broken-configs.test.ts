@@ -48,6 +48,7 @@ const postgresState = [
   '    user: pgdest',
 ];
 const noKnownHosts = fixtureEnvironment({ fileExists: () => false });
+const noVariables = fixtureEnvironment({ env: {} });
 
 interface Case {
   key: string;
@@ -421,6 +422,16 @@ const cases: Case[] = [
     path: 'bastions.main.keepalive_interval',
   },
   {
+    key: 'private_key of a bastion with a schema error',
+    text: edit({ 5: ['    user: tunnel', '    hostkey_check: strict'] }),
+    environment: noVariables,
+    summary: 'Environment variable BASTION_PEM is not set',
+    severity: 'warning',
+    line: 7,
+    column: 18,
+    path: 'bastions.main.private_key',
+  },
+  {
     key: 'unknown bastion key',
     text: edit({ 5: ['    user: tunnel', '    prot: 2222'] }),
     summary: 'Unknown key "prot"',
@@ -465,6 +476,16 @@ const cases: Case[] = [
     column: 7,
     path: 'destinations.warehouse.database.prot',
     hint: 'Did you mean "port"?',
+  },
+  {
+    key: 'password of a destination with a schema error',
+    text: edit({ 12: ['      host: 10.0.1.5', '      prot: 5432'] }),
+    environment: noVariables,
+    summary: 'Environment variable WAREHOUSE_PASSWORD is not set',
+    severity: 'warning',
+    line: 16,
+    column: 17,
+    path: 'destinations.warehouse.database.password',
   },
   {
     key: 'password outside database',
@@ -759,6 +780,27 @@ describe('a broken config', () => {
       '      password: *******',
     );
     expect(JSON.stringify([...literal, ...mistyped])).not.toMatch(/hunter2-canary|8675309/);
+  });
+
+  it('reads the secrets of every entry with a schema error, as errors when it will connect', () => {
+    const text = edit(
+      { 5: ['    user: tunnel', '    hostkey_check: strict'], 16: '    schema: ""' },
+      ...postgresState,
+      '    password: ${file:secrets/none}',
+      '  bakend: postgres',
+    );
+    const notRead = loadText(text, 'connect', noVariables)
+      .diagnostics.filter((d) => /is not set|not found/.test(d.summary))
+      .map((d) => [d.severity, d.summary, d.source?.path]);
+    expect(notRead).toEqual([
+      ['error', 'Environment variable BASTION_PEM is not set', 'bastions.main.private_key'],
+      [
+        'error',
+        'Environment variable WAREHOUSE_PASSWORD is not set',
+        'destinations.warehouse.database.password',
+      ],
+      ['error', 'Secret file not found', 'state.database.password'],
+    ]);
   });
 
   it('reports every problem at once', () => {

@@ -80,6 +80,26 @@ describe('a config folder', () => {
     ]);
   });
 
+  it('reads the secrets of the files that parse when another does not', () => {
+    const dir = writeConfigs({
+      'bastions.yaml': yaml('version: 1', 'bastions:', '  main: {host: "b'),
+      'destinations.yaml': yaml('version: 1', ...destinationLines),
+    });
+    const { config, diagnostics } = loadConfig(dir, {
+      mode: 'offline',
+      environment: fixtureEnvironment({ env: {} }),
+    });
+    expect(config).toBeUndefined();
+    expect(diagnostics.map((d) => [d.severity, d.summary, d.source?.file])).toEqual([
+      ['error', 'Invalid YAML', join(dir, 'bastions.yaml')],
+      [
+        'warning',
+        'Environment variable WAREHOUSE_PASSWORD is not set',
+        join(dir, 'destinations.yaml'),
+      ],
+    ]);
+  });
+
   it('says so when the folder holds no config file', () => {
     const dir = writeConfigs({ 'README.md': '# configs' });
     expect(loadConfig(dir, { mode: 'offline' }).diagnostics[0]!.summary).toBe(
