@@ -42,7 +42,7 @@ export const destroyCommand: Command = {
   name: 'destroy',
   summary: 'Plan the deletion of every destination in state, then apply it after yes',
   usage:
-    'pgdest destroy [-c PATH] [--auto-approve] [--format human|json] [--target NAME]... [--lock-timeout DURATION]',
+    'pgdest destroy [-c PATH] [--auto-approve] [--format human|json] [--target NAME]... [--parallelism N] [--lock-timeout DURATION]',
   description:
     'Deletes every destination that state holds (or the targeted ones): `on_delete: forget` drops it from state and keeps its schema; `on_delete: drop` runs DROP SCHEMA ... CASCADE, shown as destructive. Asks for yes like apply.',
   options: {
