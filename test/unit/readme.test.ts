@@ -6,6 +6,7 @@ import {
   referenceStart,
   renderConfigReference,
 } from '../../scripts/render-config-reference.ts';
+import { commonOptions } from '../../src/cli/command.ts';
 import { commands } from '../../src/cli/main.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -36,5 +37,20 @@ describe('the README', () => {
 
   it('documents every command that --help lists', () => {
     for (const command of commands) expect(readme).toContain(`pgdest ${command.name}`);
+  });
+
+  it('documents every option of every command', () => {
+    const options = new Set(commands.flatMap((command) => Object.keys(command.options)));
+    expect([...options].filter((name) => !readme.includes(`--${name}`))).toEqual([]);
+  });
+
+  it('names the commands that do not take a shared option, as --help does', () => {
+    for (const [name, spec] of Object.entries(commonOptions)) {
+      const without = commands.filter((command) => !(name in command.options));
+      if (without.length === 0) continue;
+      const flag = `${spec.short ? `-${spec.short}/` : ''}--${name}`;
+      const but = without.map((command) => `\`${command.name}\``).join(' and ');
+      expect(readme).toMatch(new RegExp(`\`${flag}[^\`]*\` \\(every command but ${but}[;)]`));
+    }
   });
 });
