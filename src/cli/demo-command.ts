@@ -54,6 +54,8 @@ export const demoCommand: Command = {
         dir,
         schemaPath,
         keep: options.keep === true,
+        // npx sets npm_command; without it, pgdest was run from PATH.
+        invocation: io.env.npm_command === 'exec' ? 'npx pgdest' : 'pgdest',
         palette: paletteFor(io, options, 'stdout'),
         write: (text) => io.stdout.write(text),
         onCleanup: (stop) => stops.push(stop),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { quoteIdentifier, quoteLiteral } from '../plan/step-sql.ts';
 import { scramVerifier } from '../database/scram-verifier.ts';
 import type { Palette } from '../render/palette.ts';
@@ -20,6 +20,8 @@ export interface DemoContext {
   onCleanup(stop: () => Promise<void>): void;
   /** Leave everything running and say how to use it. */
   keep: boolean;
+  /** How the user runs pgdest from a shell, such as `npx pgdest`, for the commands `keep` suggests. */
+  invocation: string;
 }
 
 /**
@@ -122,11 +124,12 @@ export async function runDemo(context: DemoContext): Promise<number> {
   );
   await step(['check'], [0]);
 
-  const config = relative(process.cwd(), configPath) || configPath;
   if (context.keep) {
+    // An absolute path: the other terminal may be in any folder.
+    const suggest = (args: string) => `  ${context.invocation} ${args} -c ${configPath}`;
     say(
       'Still running',
-      `The database and the bastion keep running until you press Ctrl-C. Try, in another terminal:\n  pgdest plan -c ${config}\n  pgdest show -c ${config}\n  pgdest check -c ${config} --format markdown`,
+      `The database and the bastion keep running until you press Ctrl-C. Try, in another terminal:\n${suggest('plan')}\n${suggest('show')}\n${suggest('check --format markdown')}`,
     );
     return 0;
   }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +12,12 @@ afterEach(async () => {
 });
 
 /** Starts `pgdest demo` with a temporary folder of its own, so that what it leaves can be seen. */
-async function startDemo(args: string[] = []) {
+async function startDemo(args: string[] = [], env: Record<string, string> = {}) {
   temp = await mkdtemp(join(tmpdir(), 'pgdest-demo-test-'));
   // As /tmp itself is, so that PostgreSQL, run as the postgres user, can reach its folder.
   await chmod(temp, 0o711);
   const child = spawn(process.execPath, [bin, 'demo', ...args], {
-    env: { ...process.env, TMPDIR: temp, NO_COLOR: '1' },
+    env: { ...process.env, TMPDIR: temp, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -101,10 +101,23 @@ describe('pgdest demo', () => {
   });
 
   it('keeps the database and the bastion running with --keep until interrupted, saying what to try', async () => {
-    const demo = await startDemo(['--keep']);
+    // npx sets npm_command to exec.
+    const demo = await startDemo(['--keep'], { npm_command: 'exec' });
     await waitFor(() => demo.output().stdout.includes('== Still running'));
-    expect(demo.output().stdout).toMatch(/pgdest plan -c \S+pgdest\.yaml/);
     expect(await processesUnder(temp)).not.toEqual([]);
+
+    // The suggested command works as printed, from any folder; run as the
+    // README says, through npx, it starts with npx.
+    const suggested = /^ {2}npx pgdest (plan -c \/\S+\/pgdest\.yaml)$/m.exec(demo.output().stdout);
+    expect(suggested, demo.output().stdout).not.toBeNull();
+    const plan = spawnSync(process.execPath, [bin, ...suggested![1]!.split(' ')], {
+      cwd: tmpdir(),
+      env: { ...process.env, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('No changes.');
+
     demo.child.kill('SIGINT');
     expect(await demo.exit).toBe(130);
     expect(await leftovers()).toEqual([]);
