@@ -19,21 +19,23 @@ export interface PostgresBinaries {
  */
 export function findPostgresBinaries(
   env: Readonly<Record<string, string | undefined>> = process.env,
+  packagesRoot = '/usr/lib/postgresql',
 ): PostgresBinaries {
   const candidates = [...(env.PATH ?? '').split(delimiter).filter(Boolean)];
   try {
     candidates.push(
       execFileSync('pg_config', ['--bindir'], {
         encoding: 'utf8',
+        env: { ...env },
         stdio: ['ignore', 'pipe', 'ignore'],
       }).trim(),
     );
   } catch {
     // No pg_config: the packages for building against PostgreSQL are not installed.
   }
-  const versions = safeReaddir('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name));
+  const versions = safeReaddir(packagesRoot).filter((name) => /^\d+$/.test(name));
   for (const version of versions.sort((a, b) => Number(b) - Number(a)))
-    candidates.push(`/usr/lib/postgresql/${version}/bin`);
+    candidates.push(join(packagesRoot, version, 'bin'));
 
   for (const bindir of candidates) {
     const binaries = {
