@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../../src/cli/main.ts';
 import { parseCommandLine } from '../../../src/cli/parse-command-line.ts';
+import { schemaProblems } from '../../support/json-schemas.ts';
 import { runCli } from '../../support/run-cli.ts';
 import { validConfig } from '../config/load-fixture.ts';
 
@@ -20,6 +21,13 @@ beforeAll(() => {
     join(dir, 'broken.yaml'),
     validConfig.replace('      host: 10.0.1.5\n', '      host: 10.0.1.5\n      prot: 5432\n'),
   );
+  writeFileSync(
+    join(dir, 'tangled.yaml'),
+    validConfig
+      .replace('    bastion: main\n', '    bastion: mian\n')
+      .replace('      host: 10.0.1.5\n', '      host: 10.0.1.5\n      prot: 5432\n'),
+  );
+  writeFileSync(join(dir, 'unparsable.yaml'), 'version: 1\ndestinations:\n  warehouse: [\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -83,6 +91,33 @@ describe('pgdest validate', () => {
       ],
     });
   });
+
+  it.each([
+    { config: 'broken.yaml', env, errors: 1, warnings: 0 },
+    { config: 'tangled.yaml', env: {}, errors: 2, warnings: 2 },
+    { config: 'unparsable.yaml', env, errors: 1, warnings: 0 },
+    { config: 'missing.yaml', env, errors: 1, warnings: 0 },
+  ])(
+    'prints a document that matches validate.schema.json for the invalid $config, and exits 1',
+    async ({ config, env: variables, errors, warnings }) => {
+      const result = await runCli(['validate', '-c', config, '--format', 'json'], {
+        cwd: dir,
+        env: variables,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('');
+      const document = JSON.parse(result.stdout);
+      expect(schemaProblems('validate.schema.json', document)).toEqual([]);
+      expect(document).toMatchObject({
+        valid: false,
+        error_count: errors,
+        warning_count: warnings,
+      });
+      const severities = document.diagnostics.map((d: { severity: string }) => d.severity);
+      expect(severities.filter((s: string) => s === 'error')).toHaveLength(errors);
+      expect(severities.filter((s: string) => s === 'warning')).toHaveLength(warnings);
+    },
+  );
 
   it('stays valid with warnings, and exits 0', async () => {
     const result = await runCli(['validate'], { cwd: dir, env: {} });
