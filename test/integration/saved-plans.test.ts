@@ -186,9 +186,60 @@ describe('machine-readable output', () => {
     });
     expect(planned.code).toBe(1);
     const document = JSON.parse(planned.stdout);
+    expect(schemaProblems('plan.schema.json', document)).toEqual([]);
     expect(document.destinations).toEqual([
       { address: 'destination.drifted', name: 'drifted', action: 'update', status: 'drift' },
       { address: 'destination.gone', name: 'gone', action: null, status: 'unreachable' },
     ]);
+  });
+
+  it('tells missing privileges apart from a refused login in the JSON plan', async () => {
+    // A loader without CREATE on the database, in PostgreSQL 15 where public
+    // is not writable either, and without USAGE on a schema someone else made.
+    await lab.postgres.createRole('bare_loader', { password: canary, login: true });
+    await lab.postgres.query('CREATE SCHEMA json_locked');
+    const wrongPassword = 'wrong-plan-password-5e91aa';
+    const dir = await createLabProject(lab, {
+      fine: loader('json_fine'),
+      locked: { user: 'bare_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'json_locked' },
+      nocreate: { user: 'bare_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'json_nocreate' },
+      refused: loader('json_refused', { passwordEnv: 'WRONG_PASSWORD' }),
+    });
+
+    const planned = await runCli(['plan', '--format', 'json', '--detailed-exitcode'], {
+      cwd: dir,
+      env: { ...env, WRONG_PASSWORD: wrongPassword },
+    });
+    expect(planned.code).toBe(1);
+    const document = JSON.parse(planned.stdout);
+    expect(schemaProblems('plan.schema.json', document)).toEqual([]);
+    expect(document.destinations).toEqual([
+      { address: 'destination.fine', name: 'fine', action: 'create', status: 'new' },
+      { address: 'destination.locked', name: 'locked', action: null, status: 'missing-privileges' },
+      {
+        address: 'destination.nocreate',
+        name: 'nocreate',
+        action: null,
+        status: 'missing-privileges',
+      },
+      { address: 'destination.refused', name: 'refused', action: null, status: 'login-refused' },
+    ]);
+    // Each status comes with the error that says what to do about it.
+    const summaries = (address: string) =>
+      document.diagnostics
+        .filter((d: { address?: string }) => d.address === address)
+        .map((d: { summary: string; code?: string }) => [d.code, d.summary]);
+    expect(summaries('destination.locked')).toEqual([
+      ['missing-privileges', 'bare_loader lacks USAGE on schema "json_locked"'],
+      ['missing-privileges', 'bare_loader lacks CREATE on schema "json_locked"'],
+    ]);
+    expect(summaries('destination.nocreate')).toEqual([
+      ['missing-privileges', 'Cannot fall back to public'],
+    ]);
+    expect(summaries('destination.refused')).toEqual([
+      ['login-refused', expect.stringMatching(/^PostgreSQL refused the login of loader to /)],
+    ]);
+    expect(planned.stdout + planned.stderr).not.toContain(wrongPassword);
+    expect(planned.stdout + planned.stderr).not.toContain(canary);
   });
 });
