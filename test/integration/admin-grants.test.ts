@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaProblems } from '../support/json-schemas.ts';
 import type { LabDestination } from '../support/lab-config.ts';
 import { createLabProject } from '../support/lab-project.ts';
 import { runCli } from '../support/run-cli.ts';
+import { findSecrets } from '../support/secret-canary.ts';
 import { startLab, type Lab } from '../support/start-lab.ts';
 
 const bin = new URL('../../bin/pgdest.js', import.meta.url).pathname;
@@ -160,6 +164,56 @@ describe('a destination with an admin login', () => {
       code: 0,
     });
     expect((await runCli(['check'], { cwd: dir, env })).code).toBe(0);
+  });
+
+  it('saves a plan that creates the loader role without its password, and applies it from the config', async () => {
+    const dir = await createLabProject(lab, { vault: managed('vault_loader', 'vault_raw') });
+    const secrets = [loaderPassword, lab.postgres.superuser.password];
+    const createRole = 'CREATE ROLE "vault_loader" LOGIN PASSWORD (sensitive); -- as admin';
+
+    const saved = await runCli(['plan', '-o', 'plan.json'], { cwd: dir, env });
+    expect(saved.code).toBe(0);
+    expect((await stat(join(dir, 'plan.json'))).mode & 0o777).toBe(0o600);
+    const file = await readFile(join(dir, 'plan.json'), 'utf8');
+    const document = JSON.parse(file);
+    expect(schemaProblems('plan.schema.json', document)).toEqual([]);
+    expect(document.changes[0].steps[0]).toMatchObject({
+      kind: 'create-role',
+      as: 'admin',
+      role: 'vault_loader',
+      with_password: true,
+      sql: 'CREATE ROLE "vault_loader" LOGIN PASSWORD (sensitive)',
+    });
+
+    const json = await runCli(['plan', '--format', 'json'], { cwd: dir, env });
+    expect(json.code).toBe(0);
+    expect(schemaProblems('plan.schema.json', JSON.parse(json.stdout))).toEqual([]);
+    expect(json.stdout).toContain('PASSWORD (sensitive)');
+    const markdown = await runCli(['plan', '--format', 'markdown'], { cwd: dir, env });
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout).toContain('PASSWORD (sensitive)');
+    const shown = await runCli(['show', 'plan.json'], { cwd: dir, env });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(createRole);
+
+    const outputs = [saved, json, markdown, shown].flatMap((r) => [r.stdout, r.stderr]);
+    expect(findSecrets([file, ...outputs].join('\n'), secrets)).toEqual([]);
+
+    // Apply reads the password from the config, since the plan holds none.
+    const applied = await runCli(['apply', 'plan.json'], { cwd: dir, env });
+    expect(applied.stderr).not.toContain('Error');
+    expect(applied.code).toBe(0);
+    expect(findSecrets(applied.stdout + applied.stderr, secrets)).toEqual([]);
+    expect(await ownerOf('vault_raw')).toBe('vault_loader');
+
+    // The loader logs in with the configured password and can write.
+    const asLoader = await createLabProject(lab, {
+      vault: { user: 'vault_loader', passwordEnv: 'LOADER_PASSWORD', schema: 'vault_raw' },
+    });
+    expect(await runCli(['check'], { cwd: asLoader, env })).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('1 destination checked: 1 ready, 0 failing.'),
+    });
   });
 
   it('never sends the new password itself to the server, only its SCRAM verifier', async () => {
