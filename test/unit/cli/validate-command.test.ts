@@ -201,9 +201,17 @@ describe('the pgdest command line', () => {
   });
 
   it('runs as an executable through npx after npm ci', async () => {
-    const { stdout } = await promisify(execFile)('npx', ['--no-install', 'pgdest', '--help'], {
-      cwd: root,
-    });
-    expect(stdout).toContain('Usage: pgdest <command> [options]');
+    // A cache of its own: npx records the project there, and runs at the same
+    // time in one cache can leave each other a half-written entry.
+    const cache = mkdtempSync(join(tmpdir(), 'pgdest-npx-cache-'));
+    try {
+      const { stdout } = await promisify(execFile)('npx', ['--no-install', 'pgdest', '--help'], {
+        cwd: root,
+        env: { ...process.env, npm_config_cache: cache },
+      });
+      expect(stdout).toContain('Usage: pgdest <command> [options]');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
