@@ -46,8 +46,14 @@ export class LoaderStepHandover {
   }
 }
 
-/** Whether the destination's loader needs the step: its role, or a grant on its database. */
+/**
+ * Whether the destination's loader needs the step: its role, or a grant on
+ * its database. A step that sets the password needs the destination to
+ * configure one; the plan made sure that all who do configure the same.
+ */
 function fits(step: Step, destination: Destination): boolean {
   if (step.kind === 'grant') return step.object === destination.database.name;
+  if (step.kind === 'set-password' || (step.kind === 'create-role' && step.withPassword))
+    return destination.database.password !== undefined;
   return true;
 }

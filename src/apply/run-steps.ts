@@ -114,11 +114,13 @@ async function runInTransaction(
 
 /**
  * The statement to run: the display SQL, with the loader's password where it
- * shows `(sensitive)`, sent as its SCRAM verifier so that the password itself
- * never reaches the server's logs.
+ * shows `(sensitive)` (in CREATE ROLE or ALTER ROLE), sent as its SCRAM
+ * verifier so that the password itself never reaches the server's logs.
  */
 function executableSql(step: Step, destination: Destination): string {
-  if (step.kind !== 'create-role' || !step.withPassword) return step.sql;
+  const setsPassword =
+    (step.kind === 'create-role' && step.withPassword) || step.kind === 'set-password';
+  if (!setsPassword) return step.sql;
   return renderStepSql(step, scramVerifier(destination.database.password!.reveal()));
 }
 

@@ -6,10 +6,12 @@ import { describeStep, quoteIdentifier } from './step-sql.ts';
 
 /**
  * What the loader's role needs before it can reach its schema at all: to
- * exist, to log in, and CONNECT and CREATE on the database. An admin may
- * repair all of it; without one, a role that may not log in is an error.
- * These steps concern the role and the database, not one destination, so
- * destinations that share the loader share them (see share-loader-steps.ts).
+ * exist, to log in with the configured password, and CONNECT and CREATE on
+ * the database. An admin may repair all of it; without one, a role that may
+ * not log in is an error. A login refused for another reason (pg_hba.conf,
+ * say) is an error either way. These steps concern the role and the
+ * database, not one destination, so destinations that share the loader
+ * share them (see share-loader-steps.ts).
  */
 export function planLoaderAccess(
   desired: Destination,
@@ -24,7 +26,23 @@ export function planLoaderAccess(
   }
   if (!desired.admin) return { steps, reasons, diagnostics: [] };
 
-  // The role itself: created with LOGIN, or given LOGIN back.
+  // The loader's own login, tried beside the admin's: only a wrong password
+  // (or NOLOGIN, which the password got past) is the admin's to repair.
+  const login = actual.loader.exists ? actual.loader.login : undefined;
+  const passwordRefused =
+    login?.kind === 'refused' &&
+    login.reason === 'password' &&
+    desired.database.password !== undefined;
+  if (login?.kind === 'refused' && !passwordRefused) {
+    const nologin = login.reason === 'not-permitted' && !actual.loader.canLogin;
+    if (!nologin) {
+      const diagnostics = login.diagnostics.map((d) => ({ ...d, address: desired.address }));
+      return { steps, reasons, diagnostics };
+    }
+  }
+
+  // The role itself: created with LOGIN, or given LOGIN back, and the
+  // configured password when PostgreSQL refused it.
   if (!actual.loader.exists) {
     steps.push(
       describeStep({
@@ -36,6 +54,9 @@ export function planLoaderAccess(
     );
   } else if (!actual.loader.canLogin) {
     steps.push(describeStep({ kind: 'alter-role', as: 'admin', role: loader }));
+  }
+  if (passwordRefused) {
+    steps.push(describeStep({ kind: 'set-password', as: 'admin', role: loader }));
   }
 
   // Its privileges on the database; a role about to be created holds none.
@@ -68,6 +89,8 @@ export function planLoaderAccess(
 export function reasonForLoaderStep(step: Step, roleExists: boolean): string | undefined {
   if (step.kind === 'create-role') return `role "${step.role}" does not exist`;
   if (step.kind === 'alter-role') return `role "${step.role}" may not log in (NOLOGIN)`;
+  if (step.kind === 'set-password')
+    return `role "${step.role}" cannot log in with the configured password`;
   if (step.kind === 'grant' && step.on === 'database' && roleExists)
     return `${step.role} lacks ${step.privilege} on database "${step.object}"`;
   return undefined;
@@ -78,6 +101,7 @@ export function isLoaderStep(step: Step): boolean {
   return (
     step.kind === 'create-role' ||
     step.kind === 'alter-role' ||
+    step.kind === 'set-password' ||
     (step.kind === 'grant' && step.on === 'database')
   );
 }

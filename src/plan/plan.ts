@@ -28,6 +28,7 @@ export type StepLogin = 'loader' | 'admin';
 export type Step =
   | { kind: 'create-role'; as: 'admin'; role: string; withPassword: boolean; sql: string }
   | { kind: 'alter-role'; as: 'admin'; role: string; sql: string }
+  | { kind: 'set-password'; as: 'admin'; role: string; sql: string }
   | { kind: 'create-schema'; as: StepLogin; schema: string; owner?: string; sql: string }
   | {
       kind: 'grant';

@@ -29,7 +29,9 @@ export function loaderStepKey(destination: Destination, step: Step): string {
  *
  * A role that pgdest is to create for destinations that configure different
  * passwords could never let them all log in: each of them gets an error and
- * no change.
+ * no change. So does a destination that would set the role's password to one
+ * that another destination with the same loader does not configure, since
+ * that would lock the other out, and the next plan would set it back.
  */
 export function shareLoaderSteps(
   changes: readonly Change[],
@@ -95,15 +97,41 @@ function findPasswordConflicts(
     const names = sortedByName(group).map((d) => d.address);
     for (const destination of group) {
       conflicts.set(destination.name, {
-        severity: 'error',
-        summary: `Role "${destination.database.user}" is given different passwords`,
+        ...passwordConflict(destination),
         detail: `${names.join(', ')} log in as ${destination.database.user}, which does not exist yet, but their database.password values differ: whichever pgdest created the role with, the others could never log in.`,
-        hint: 'Give these destinations the same database.password (for example the same ${env:NAME}), then plan again.',
-        address: destination.address,
       });
     }
   }
+
+  // A password to set, against every destination of the loader in the config,
+  // planned or not: those that configure no password are not affected by it.
+  for (const change of changes) {
+    const destination = destinations.get(change.name);
+    if (!destination || !change.steps.some((step) => step.kind === 'set-password')) continue;
+    const others = [...destinations.values()].filter(
+      (other) =>
+        other !== destination &&
+        other.database.password !== undefined &&
+        loaderKey(other) === loaderKey(destination) &&
+        passwordOf(other) !== passwordOf(destination),
+    );
+    if (others.length === 0) continue;
+    const names = sortedByName(others).map((d) => d.address);
+    conflicts.set(destination.name, {
+      ...passwordConflict(destination),
+      detail: `PostgreSQL refused the database.password of ${destination.address} for ${destination.database.user}, and ${names.join(', ')} log in as ${destination.database.user} with a different one: setting the role's password to this one would lock them out.`,
+    });
+  }
   return conflicts;
+}
+
+function passwordConflict(destination: Destination): Diagnostic {
+  return {
+    severity: 'error',
+    summary: `Role "${destination.database.user}" is given different passwords`,
+    hint: 'Give these destinations the same database.password (for example the same ${env:NAME}), then plan again.',
+    address: destination.address,
+  };
 }
 
 /** A password to compare, never shown: its value, or where it was to come from. */

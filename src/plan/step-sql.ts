@@ -19,7 +19,8 @@ export function describeStep(step: StepWithoutSql<Step>): Step {
 
 /**
  * The SQL of a step. Without `password` it is the display form; apply passes
- * the real password to get the statement it runs, which is never printed.
+ * the password's SCRAM verifier to get the statement it runs, which is never
+ * printed.
  */
 export function renderStepSql(step: StepWithoutSql<Step>, password?: string): string {
   switch (step.kind) {
@@ -29,6 +30,8 @@ export function renderStepSql(step: StepWithoutSql<Step>, password?: string): st
     }
     case 'alter-role':
       return `ALTER ROLE ${quoteIdentifier(step.role)} LOGIN`;
+    case 'set-password':
+      return `ALTER ROLE ${quoteIdentifier(step.role)} PASSWORD ${password === undefined ? '(sensitive)' : quoteLiteral(password)}`;
     case 'create-schema':
       return step.owner === undefined
         ? `CREATE SCHEMA ${quoteIdentifier(step.schema)}`

@@ -85,6 +85,33 @@ describe('handing over the loader steps of a failed change', () => {
     ]);
   });
 
+  it('hands a step that sets the password only to a change that configures one', () => {
+    const refused: Observation = {
+      kind: 'observed',
+      actual: actualOf('kondado', {
+        inspectedAs: 'postgres',
+        loader: { login: { kind: 'refused', reason: 'password', diagnostics: [] } },
+      }),
+    };
+    const trusted = { ...managed('crm').database, password: undefined };
+    const destinations = [
+      managed('ads'),
+      managed('billing'),
+      managed('crm', { database: trusted }),
+    ];
+    const config = configOf(...destinations);
+    const plan = buildPlan(config, new Map(destinations.map((d) => [d.name, refused])), undefined);
+    const [first, second, third] = plan.changes;
+    expect(first!.steps.map((s) => s.sql)).toEqual(['ALTER ROLE "loader" PASSWORD (sensitive)']);
+
+    const handover = new LoaderStepHandover(config);
+    handover.leave(first!);
+    expect(handover.stepsFor(third!)).toEqual([]);
+    expect(handover.stepsFor(second!).map((s) => s.sql)).toEqual([
+      'ALTER ROLE "loader" PASSWORD (sensitive)',
+    ]);
+  });
+
   it('hands nothing over once a change ran the steps', () => {
     const handover = new LoaderStepHandover(config);
     handover.leave(ads!);
