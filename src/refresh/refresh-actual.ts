@@ -9,9 +9,9 @@ import {
   type DatabaseFailure,
 } from '../database/database-connection-error.ts';
 import { TunnelError } from '../tunnel/tunnel-error.ts';
-import type { Observation, TunnelFacts } from '../plan/actual.ts';
+import type { ActualDestination, LoaderLogin, Observation, TunnelFacts } from '../plan/actual.ts';
 import { mapWithLimit } from './map-with-limit.ts';
-import { inspectionTargetFor } from './session-target-for.ts';
+import { inspectionTargetFor, loaderLoginTargetFor } from './session-target-for.ts';
 
 export interface RefreshOptions {
   sessions: SessionPool;
@@ -25,8 +25,10 @@ export interface RefreshOptions {
  * Reads the actual state of the named destinations through their tunnels.
  * Destinations that share a database and a login share one session and one
  * catalog query; sessions open concurrently over one SSH connection per
- * bastion. A destination that cannot be reached gets an `unreachable`
- * observation with the diagnostic that says which hop failed.
+ * bastion. With an admin, the loader also logs in, once per database and
+ * loader, at the same time as the admin: the login is the proof, so it
+ * costs no query. A destination that cannot be reached gets an
+ * `unreachable` observation with the diagnostic that says which hop failed.
  */
 export async function refreshActual(
   config: Config,
@@ -44,6 +46,7 @@ export async function refreshActual(
   const observations = new Map<string, Observation>();
   await mapWithLimit([...groups.values()], options.parallelism, async (group) => {
     for (const destination of group) options.onProgress?.(destination.name, 'connecting');
+    const logins = proveLoaderLogins(group, options.sessions);
     try {
       const session = await options.sessions.open(inspectionTargetFor(group[0]!));
       for (const destination of group) options.onProgress?.(destination.name, 'inspecting');
@@ -53,10 +56,11 @@ export async function refreshActual(
           group.map((d) => ({ loader: d.database.user, schema: d.schema })),
         ),
       );
+      const proven = await logins;
       group.forEach((destination, index) => {
         observations.set(destination.name, {
           kind: 'observed',
-          actual: actuals[index]!,
+          actual: withLogin(actuals[index]!, proven[index]),
           tunnel: tunnelFacts(config, destination, options.sessions),
         });
         options.onProgress?.(destination.name, 'inspected');
@@ -71,6 +75,49 @@ export async function refreshActual(
     }
   });
   return observations;
+}
+
+/**
+ * Logs in as each destination's loader where an admin inspects, through the
+ * session pool, so that destinations with the same loader on one database
+ * share the login. Never rejects: a refused login is a fact for the plan,
+ * which alone knows whether the role exists, and so whether it matters.
+ */
+function proveLoaderLogins(
+  group: readonly Destination[],
+  sessions: SessionPool,
+): Promise<(LoaderLogin | undefined)[]> {
+  return Promise.all(
+    group.map((destination) => {
+      const target = loaderLoginTargetFor(destination);
+      if (!target) return undefined;
+      return sessions.open(target).then(
+        (): LoaderLogin => ({ kind: 'accepted' }),
+        (error: unknown) => refusedLogin(error),
+      );
+    }),
+  );
+}
+
+/** Why PostgreSQL refused the loader, in the terms the plan decides by. */
+function refusedLogin(error: unknown): LoaderLogin {
+  const reason = !(error instanceof DatabaseConnectionError)
+    ? 'other'
+    : error.reason === 'password-refused' && error.code === '28P01'
+      ? 'password'
+      : error.reason === 'login-not-permitted'
+        ? 'not-permitted'
+        : 'other';
+  const code = failureCode(error);
+  return {
+    kind: 'refused',
+    reason,
+    diagnostics: diagnosticsOf(error).map((d) => ({ ...d, code })),
+  };
+}
+
+function withLogin(actual: ActualDestination, login: LoaderLogin | undefined): ActualDestination {
+  return login ? { ...actual, loader: { ...actual.loader, login } } : actual;
 }
 
 function tunnelFacts(

@@ -10,6 +10,16 @@ export function inspectionTargetFor(destination: Destination): SessionTarget {
   return destination.admin ? adminTargetFor(destination) : loaderTargetFor(destination);
 }
 
+/**
+ * The session that proves the loader's own login when the admin inspects:
+ * the admin's session says what the catalog holds, but only logging in as
+ * the loader shows that its configured password works. Undefined without
+ * an admin, when inspecting is already the loader's login.
+ */
+export function loaderLoginTargetFor(destination: Destination): SessionTarget | undefined {
+  return destination.admin ? loaderTargetFor(destination) : undefined;
+}
+
 export function loaderTargetFor(destination: Destination): SessionTarget {
   return { bastion: destination.bastion, endpoint: destination.database };
 }
