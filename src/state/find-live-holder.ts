@@ -1,5 +1,4 @@
 import type { StateTables } from './describe-state-tables.ts';
-import type { AdvisoryLockKey } from './state-lock-key.ts';
 import type { LockHolder } from './state-store.ts';
 
 /** Runs one statement on the state database and gives its rows. */
@@ -16,82 +15,82 @@ export interface LiveHolder {
   mine: boolean;
   /** Absent when the session has not recorded who it is. */
   holder?: LockHolder;
-  /** The state key the holder recorded itself under, when it did. */
-  key?: string;
 }
 
+/** The assignments that empty the holder columns of a row in the locks table, keeping its lock id. */
+export const clearHolderColumns =
+  'backend_pid = NULL, token = NULL, host = NULL, pid = NULL, command = NULL, since = NULL';
+
 /*
- * pg_locks is the truth about the lock; the locks table only says who took
- * it. A row counts when the session it names holds the lock right now: a row
- * left by a session that ended is stale, whatever it says.
+ * pg_locks is the truth about the lock; the locks table gives the lock's id
+ * (see state-lock-key.ts) and says who took it. The holder columns count when
+ * the session they name holds the lock right now: a holder left by a session
+ * that ended is stale, whatever it says.
  */
 
-// The lock as pg_locks shows a two-int advisory key: the halves as oids,
-// objsubid 2, in this database (advisory locks are per database).
-const heldInThisDatabase = `l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`;
+// The state lock as pg_locks shows it, for the row `h` of the locks table
+// and the state schema `n`: a two-int advisory key, whose halves appear as
+// oids, with objsubid 2, in this database (advisory locks are per database).
+const stateLockOfRow = `l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.classid = n.oid AND l.objid = h.lock_id::oid`;
 
-/**
- * The session holding `lockKey` and the row it recorded, or undefined when
- * nobody holds it. When keys collide, the row under `tables.key` wins.
- */
+/** The session holding the lock of the state at `tables` and who it recorded, or undefined when nobody holds it. */
 export async function findLiveHolder(
   query: StateQuery,
   tables: StateTables,
-  lockKey: AdvisoryLockKey,
 ): Promise<LiveHolder | undefined> {
   const rows = await query<{
     backend_pid: number;
     mine: boolean;
-    key: string | null;
+    recorded: boolean;
     host: string | null;
     pid: number | null;
     command: string | null;
     since: Date | string | null;
   }>(
-    `SELECT l.pid AS backend_pid, l.pid = pg_backend_pid() AS mine, h.key, h.host, h.pid, h.command, h.since
-       FROM pg_catalog.pg_locks AS l
-       LEFT JOIN ${tables.locks} AS h ON h.backend_pid = l.pid AND h.lock_id = $2
-      WHERE ${heldInThisDatabase} AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid
-      ORDER BY h.key = $3 DESC NULLS LAST, h.since DESC NULLS LAST
-      LIMIT 1`,
-    [lockKey.classId, lockKey.objectId, tables.key],
+    `SELECT l.pid AS backend_pid, l.pid = pg_backend_pid() AS mine,
+            h.backend_pid IS NOT DISTINCT FROM l.pid AS recorded, h.host, h.pid, h.command, h.since
+       FROM ${tables.locks} AS h
+       JOIN pg_catalog.pg_namespace AS n ON n.nspname = $1
+       JOIN pg_catalog.pg_locks AS l ON ${stateLockOfRow}
+      WHERE h.key = $2`,
+    [tables.schema, tables.key],
   );
   const row = rows[0];
   if (row === undefined) return undefined;
   const live: LiveHolder = { backendPid: row.backend_pid, mine: row.mine };
-  if (
-    row.key !== null &&
-    row.host !== null &&
-    row.pid !== null &&
-    row.command !== null &&
-    row.since !== null
-  ) {
-    live.key = row.key;
+  // The table's check constraint sets the holder columns all together.
+  if (row.recorded && row.host !== null && row.pid !== null && row.command !== null) {
     live.holder = {
       host: row.host,
       pid: row.pid,
       command: row.command,
-      since: new Date(row.since).toISOString(),
+      since: new Date(row.since!).toISOString(),
     };
   }
   return live;
 }
 
-/** Deletes the row of `tables.key` if its session no longer holds the lock, and gives who it named. */
+/** Clears the holder of `tables.key` if its session no longer holds the lock, and gives who it named. */
 export async function clearStaleHolder(
   query: StateQuery,
   tables: StateTables,
-  lockKey: AdvisoryLockKey,
 ): Promise<LockHolder[]> {
+  // The row is locked before it is cleared, so that a holder recorded
+  // meanwhile is read again, found live, and kept.
   const rows = await query<{ host: string; pid: number; command: string; since: Date | string }>(
-    `DELETE FROM ${tables.locks} AS h
-      WHERE h.key = $1 AND NOT EXISTS (
-        SELECT FROM pg_catalog.pg_locks AS l
-         WHERE ${heldInThisDatabase} AND l.pid = h.backend_pid
-           AND l.classid = $2::int4::oid AND l.objid = h.lock_id::oid)
-      RETURNING h.host, h.pid, h.command, h.since`,
-    [tables.key, lockKey.classId],
+    `WITH stale AS (
+       SELECT h.key, h.token, h.host, h.pid, h.command, h.since FROM ${tables.locks} AS h
+        WHERE h.key = $2 AND h.token IS NOT NULL AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_locks AS l, pg_catalog.pg_namespace AS n
+           WHERE n.nspname = $1 AND ${stateLockOfRow} AND l.pid = h.backend_pid)
+        FOR UPDATE OF h),
+     cleared AS (
+       UPDATE ${tables.locks} AS h SET ${clearHolderColumns}
+         FROM stale WHERE h.key = stale.key AND h.token = stale.token)
+     SELECT host, pid, command, since FROM stale`,
+    [tables.schema, tables.key],
   );
   return rows.map((row) => ({ ...row, since: new Date(row.since).toISOString() }));
 }

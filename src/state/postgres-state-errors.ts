@@ -107,19 +107,25 @@ function connectionLostError(tables: StateTables, error: unknown): UserError {
   );
 }
 
+/**
+ * The key's row in the locks table no longer gives the lock id this run
+ * locked: someone deleted it, and another run may have allocated a new id
+ * for the key and be holding that.
+ */
+export function lockRowChangedError(tables: StateTables, lockId: number): UserError {
+  return new UserError(
+    errorDiagnostic('State lock record changed while locking', {
+      detail: `This run took lock id ${lockId} of the state at ${tables.location}, but the row of key "${tables.key}" in ${tables.locks} no longer gives that id: it was deleted or replaced by hand. This run gave the lock up and read and wrote nothing.`,
+      hint: `Run the command again. Leave the rows of ${tables.locks} in place: each gives the lock id that keeps the runs on its key apart.`,
+    }),
+  );
+}
+
 /** `pgdest state unlock` will not end a session it cannot tell is a pgdest run on this state. */
-export function unknownHolderError(
-  tables: StateTables,
-  backendPid: number,
-  otherKey: string | undefined,
-): UserError {
-  const whose =
-    otherKey === undefined
-      ? 'which has not recorded who it is: it may be a run that is taking the lock at this very moment'
-      : `which holds it for the state under key "${otherKey}": the two keys share a lock number by chance, so each waits for the other`;
+export function unknownHolderError(tables: StateTables, backendPid: number): UserError {
   return new UserError(
     errorDiagnostic('Cannot tell who holds the state lock', {
-      detail: `The lock on the state at ${tables.location} is held by database session ${backendPid}, ${whose}. pgdest ends only sessions it knows are its own runs on this state.`,
+      detail: `The lock on the state at ${tables.location} is held by database session ${backendPid}, which has not recorded who it is: it may be a run that is taking the lock at this very moment. pgdest ends only sessions it knows are its own runs on this state.`,
       hint: `Try again in a moment; if it stays held and you are sure that session is dead, ask an admin to run SELECT pg_terminate_backend(${backendPid}).`,
     }),
   );

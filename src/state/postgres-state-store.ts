@@ -10,11 +10,17 @@ import {
   type StateDatabase,
   type StateTables,
 } from './describe-state-tables.ts';
-import { clearStaleHolder, findLiveHolder, type LiveHolder } from './find-live-holder.ts';
+import {
+  clearHolderColumns,
+  clearStaleHolder,
+  findLiveHolder,
+  type LiveHolder,
+} from './find-live-holder.ts';
 import { parseState } from './parse-state.ts';
 import {
   describeStateQueryFailure,
   lockLostError,
+  lockRowChangedError,
   sessionStillHoldsError,
   terminateRefusedError,
   unknownHolderError,
@@ -22,7 +28,7 @@ import {
 import { prepareStateTables } from './prepare-state-tables.ts';
 import { serializeState } from './serialize-state.ts';
 import { describeLockHolder, stateChangedError, stateLockedError } from './state-errors.ts';
-import { stateLockKey, type AdvisoryLockKey } from './state-lock-key.ts';
+import { tryFirstStateLock, type AdvisoryLockKey, type LockAttempt } from './state-lock-key.ts';
 import type { State } from './state.ts';
 import type { ForcedUnlock, LockHolder, StateLock, StateStore } from './state-store.ts';
 
@@ -55,9 +61,10 @@ interface Session {
 
 /** The lock as this store holds it. */
 interface HeldLock {
-  /** Marks this holding's row, so that release never deletes another run's. */
+  /** Marks this holding in the key's row, so that release never clears another run's holder. */
   token: string;
   session: Session;
+  lockKey: AdvisoryLockKey;
 }
 
 /**
@@ -67,9 +74,10 @@ interface HeldLock {
  * The lock is a session-level advisory lock (see state-lock-key.ts), so it
  * lives exactly as long as the session that took it: a run killed with
  * SIGKILL leaves nothing behind, because the server ends its session and the
- * lock with it. A row in the locks table names the holder for the message a
- * second run shows; a row whose session no longer holds the lock is stale
- * and is ignored.
+ * lock with it. Each key's row in the locks table holds the id of its lock,
+ * allocated by the first run that locks the key, and names the holder for
+ * the message a second run shows; a holder whose session no longer holds the
+ * lock is stale and is ignored.
  *
  * The store keeps one session, opened on first use. While it holds the lock,
  * reads and writes go over the session that holds it: when that session ends
@@ -84,7 +92,8 @@ interface HeldLock {
 export class PostgresStateStore implements StateStore {
   readonly location: string;
   readonly #tables: StateTables;
-  readonly #lockKey: AdvisoryLockKey;
+  /** Known once the first attempt at the lock has read or allocated it. */
+  #lockKey: AdvisoryLockKey | undefined;
   readonly #connect: () => Promise<pg.Client>;
   readonly #logger: Logger;
   readonly #terminateWaitMs: number;
@@ -98,7 +107,6 @@ export class PostgresStateStore implements StateStore {
     const key = options.key ?? 'default';
     this.#tables = describeStateTables(options.database, schema, key);
     this.location = this.#tables.location;
-    this.#lockKey = stateLockKey(schema, key);
     this.#connect = options.connect;
     this.#logger = options.logger ?? silentLogger;
     this.#terminateWaitMs = options.terminateWaitMs ?? 5_000;
@@ -157,12 +165,12 @@ export class PostgresStateStore implements StateStore {
     let announced = false;
 
     for (let vanished = 0; ;) {
-      if (await this.#tryLock(session)) return this.#recordHolder(session, holder);
+      const { lockKey, taken } = await this.#tryLock(session);
+      if (taken) return this.#recordHolder(session, lockKey, holder);
 
       // Released between the two queries: try again at once, a few times.
       const live = await this.#findLiveHolder();
       if (live === undefined && (vanished += 1) <= 3) continue;
-      if (!announced) this.#warnOfSharedLock(live);
 
       const remainingMs = timeoutMs - (Date.now() - startedAt);
       if (remainingMs <= 0) {
@@ -182,7 +190,8 @@ export class PostgresStateStore implements StateStore {
         );
       }
       announced = true;
-      if (await this.#waitForLock(session, remainingMs)) return this.#recordHolder(session, holder);
+      if (await this.#waitForLock(session, lockKey, remainingMs))
+        return this.#recordHolder(session, lockKey, holder);
     }
   }
 
@@ -192,9 +201,7 @@ export class PostgresStateStore implements StateStore {
       await this.#clearStaleHolder();
       return { kind: 'not-locked' };
     }
-    if (live.holder === undefined || live.key !== this.#tables.key) {
-      throw unknownHolderError(this.#tables, live.backendPid, live.key);
-    }
+    if (live.holder === undefined) throw unknownHolderError(this.#tables, live.backendPid);
 
     // The server cannot tell a live run from a session whose client vanished
     // (a laptop gone to sleep, a CI machine gone with its network): it keeps
@@ -214,10 +221,10 @@ export class PostgresStateStore implements StateStore {
         `ended database session ${live.backendPid} of ${describeLockHolder(live.holder)}, which held the lock on ${this.location}`,
       );
     }
-    await this.#query(`DELETE FROM ${this.#tables.locks} WHERE key = $1 AND backend_pid = $2`, [
-      this.#tables.key,
-      live.backendPid,
-    ]);
+    await this.#query(
+      `UPDATE ${this.#tables.locks} SET ${clearHolderColumns} WHERE key = $1 AND backend_pid = $2`,
+      [this.#tables.key, live.backendPid],
+    );
     return { kind: 'unlocked', holder: live.holder };
   }
 
@@ -235,22 +242,33 @@ export class PostgresStateStore implements StateStore {
     if (session !== undefined) await this.#endSession(session);
   }
 
-  async #tryLock(session: Session): Promise<boolean> {
-    const { classId, objectId } = this.#lockKey;
+  async #tryLock(session: Session): Promise<LockAttempt> {
+    const lockKey = this.#lockKey;
+    if (lockKey === undefined) {
+      const first = await tryFirstStateLock(
+        (sql, params) => this.#run(session, sql, params),
+        this.#tables,
+      );
+      this.#lockKey = first.lockKey;
+      return first;
+    }
     const rows = await this.#run<{ taken: boolean }>(
       session,
       'SELECT pg_try_advisory_lock($1, $2) AS taken',
-      [classId, objectId],
+      [lockKey.classId, lockKey.objectId],
     );
-    return rows[0]!.taken;
+    return { lockKey, taken: rows[0]!.taken };
   }
 
   // Waiting in the server rather than polling: the lock goes to the first
   // waiter the moment it is released, waiters are served in turn, and no
   // query crosses the tunnel meanwhile. The limits are local to the
   // transaction, so the session's own timeouts apply again afterwards.
-  async #waitForLock(session: Session, remainingMs: number): Promise<boolean> {
-    const { classId, objectId } = this.#lockKey;
+  async #waitForLock(
+    session: Session,
+    { classId, objectId }: AdvisoryLockKey,
+    remainingMs: number,
+  ): Promise<boolean> {
     const limitMs = Math.min(Math.max(1, Math.ceil(remainingMs)), 2_147_483_647);
     try {
       await session.client.query(
@@ -267,19 +285,29 @@ export class PostgresStateStore implements StateStore {
     }
   }
 
-  async #recordHolder(session: Session, holder: LockHolder): Promise<StateLock> {
+  async #recordHolder(
+    session: Session,
+    lockKey: AdvisoryLockKey,
+    holder: LockHolder,
+  ): Promise<StateLock> {
     const token = randomUUID();
     const { locks, key } = this.#tables;
     try {
-      await this.#run(
+      // The row must still give the id this session locked: were it deleted
+      // by hand meanwhile, the next run would allocate another id, and take
+      // the lock of this key alongside this run.
+      const recorded = await this.#run(
         session,
-        `INSERT INTO ${locks} (key, lock_id, backend_pid, token, host, pid, command, since)
-         VALUES ($1, $2, pg_backend_pid(), $3, $4, $5, $6, $7::timestamptz)
-         ON CONFLICT (key) DO UPDATE
-           SET lock_id = excluded.lock_id, backend_pid = excluded.backend_pid, token = excluded.token,
-               host = excluded.host, pid = excluded.pid, command = excluded.command, since = excluded.since`,
-        [key, this.#lockKey.objectId, token, holder.host, holder.pid, holder.command, holder.since],
+        `UPDATE ${locks}
+            SET backend_pid = pg_backend_pid(), token = $3, host = $4, pid = $5, command = $6, since = $7::timestamptz
+          WHERE key = $1 AND lock_id = $2
+         RETURNING key`,
+        [key, lockKey.objectId, token, holder.host, holder.pid, holder.command, holder.since],
       );
+      if (recorded.length === 0) {
+        this.#lockKey = undefined;
+        throw lockRowChangedError(this.#tables, lockKey.objectId);
+      }
     } catch (error) {
       // The advisory lock outlives a failed statement; ending the session
       // is the sure way to give it up.
@@ -287,7 +315,7 @@ export class PostgresStateStore implements StateStore {
       throw error;
     }
 
-    const held: HeldLock = { token, session };
+    const held: HeldLock = { token, session, lockKey };
     this.#held = held;
     this.#logger.debug('state', `locked ${this.location}`);
     let released = false;
@@ -304,10 +332,11 @@ export class PostgresStateStore implements StateStore {
   async #release(held: HeldLock): Promise<void> {
     // A session that ended took the lock with it.
     if (held.session.ended) return;
-    const { classId, objectId } = this.#lockKey;
+    const { classId, objectId } = held.lockKey;
     try {
       await held.session.client.query(
-        `WITH cleared AS (DELETE FROM ${this.#tables.locks} WHERE key = $1 AND token = $2)
+        `WITH cleared AS (
+           UPDATE ${this.#tables.locks} SET ${clearHolderColumns} WHERE key = $1 AND token = $2)
          SELECT pg_advisory_unlock($3, $4)`,
         [this.#tables.key, held.token, classId, objectId],
       );
@@ -322,17 +351,7 @@ export class PostgresStateStore implements StateStore {
 
   /** The session holding the lock now, with the holder it recorded, or undefined when the lock is free. */
   #findLiveHolder(): Promise<LiveHolder | undefined> {
-    return findLiveHolder((sql, params) => this.#query(sql, params), this.#tables, this.#lockKey);
-  }
-
-  // Another key's holder means the two keys' lock ids collide (see
-  // stateLockKey): nothing is unsafe, but the wait deserves an explanation.
-  #warnOfSharedLock(live: LiveHolder | undefined): void {
-    if (live?.key === undefined || live.key === this.#tables.key) return;
-    this.#logger.warn(
-      'state',
-      `the lock on ${this.location} is taken by a run on state key "${live.key}": the two keys share a lock number by chance, so their runs wait for each other; giving one of them another key ends that`,
-    );
+    return findLiveHolder((sql, params) => this.#query(sql, params), this.#tables);
   }
 
   async #terminateHolder(backendPid: number, holder: LockHolder): Promise<void> {
@@ -355,11 +374,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async #clearStaleHolder(): Promise<void> {
-    const cleared = await clearStaleHolder(
-      (sql, params) => this.#query(sql, params),
-      this.#tables,
-      this.#lockKey,
-    );
+    const cleared = await clearStaleHolder((sql, params) => this.#query(sql, params), this.#tables);
     for (const holder of cleared) {
       this.#logger.debug(
         'state',

@@ -162,22 +162,27 @@ COMMENT ON TABLE ${tables.states} IS 'pgdest state, one row per state key; writt
 }
 
 /*
- * Who holds the lock of each state key, for the message a second run shows.
- * The lock itself is the session-level advisory lock; a row whose session no
- * longer holds it is stale and is ignored, then overwritten by the next holder.
+ * The lock id of each state key, and who holds that lock now, for the message
+ * a second run shows. The first run to lock a key adds its row, whose identity
+ * column gives the key its lock id (see state-lock-key.ts); the row stays for
+ * as long as the key is used, so that every run on the key locks the same id.
+ * The lock itself is the session-level advisory lock: the holder columns are
+ * filled while a run holds it, cleared when it gives it up, and stale, so
+ * ignored, when they name a session that no longer holds it.
  */
 function createLocksTable(tables: StateTables): string {
   return `CREATE TABLE ${tables.locks} (
   key text PRIMARY KEY,
-  lock_id integer NOT NULL,
-  backend_pid integer NOT NULL,
-  token uuid NOT NULL,
-  host text NOT NULL,
-  pid integer NOT NULL,
-  command text NOT NULL,
-  since timestamptz NOT NULL
+  lock_id integer GENERATED ALWAYS AS IDENTITY UNIQUE,
+  backend_pid integer,
+  token uuid,
+  host text,
+  pid integer,
+  command text,
+  since timestamptz,
+  CHECK (num_nulls(backend_pid, token, host, pid, command, since) IN (0, 6))
 );
-COMMENT ON TABLE ${tables.locks} IS 'pgdest state locks: who holds the advisory lock of each state key; rows whose session ended are stale'`;
+COMMENT ON TABLE ${tables.locks} IS 'pgdest state locks: the advisory lock id of each state key, and who holds it; holders whose session ended are stale. Keep the rows: a deleted row gives its key a new lock id'`;
 }
 
 async function query<R extends pg.QueryResultRow>(

@@ -101,7 +101,11 @@ describe('state kept in PostgreSQL behind the bastion', () => {
       async () =>
         (
           await lab.postgres
-            .query("SELECT 1 FROM pgdest.locks WHERE key = 'held'", [], 'ops')
+            .query(
+              "SELECT 1 FROM pgdest.locks WHERE key = 'held' AND command IS NOT NULL",
+              [],
+              'ops',
+            )
             .catch(() => ({ rowCount: 0 }))
         ).rowCount === 1,
     );

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseEndpoint } from '../../src/config/model.ts';
 import { UserError } from '../../src/diagnostics/diagnostic.ts';
+import { quoteIdentifier } from '../../src/plan/step-sql.ts';
 import { serializeState } from '../../src/state/serialize-state.ts';
-import { stateLockKey } from '../../src/state/state-lock-key.ts';
 import { createCapturingLogger } from '../support/capture-logger.ts';
 import { endpointFor, secretOf } from '../support/model-fixtures.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres-cluster.ts';
@@ -307,8 +307,8 @@ describe('the postgres state store', () => {
           `^ended database session \\d+ of process ${holder.pid} on .* \\(pgdest apply\\)`,
         ),
       );
-      const { rows } = await asAdmin(`SELECT count(*)::int AS n FROM ${schema}.locks`);
-      expect(rows[0]!.n).toBe(0);
+      const { rows } = await asAdmin(`SELECT key, command FROM ${schema}.locks`);
+      expect(rows).toStrictEqual([{ key: 'default', command: null }]);
     });
 
     it('clears, on a forced unlock, a holder record whose session had ended, and says nothing was locked', async () => {
@@ -326,8 +326,8 @@ describe('the postgres state store', () => {
 
       expect(await stores.open({ schema }).forceUnlock()).toStrictEqual({ kind: 'not-locked' });
 
-      const { rows } = await asAdmin(`SELECT count(*)::int AS n FROM ${schema}.locks`);
-      expect(rows[0]!.n).toBe(0);
+      const { rows } = await asAdmin(`SELECT key, command FROM ${schema}.locks`);
+      expect(rows).toStrictEqual([{ key: 'default', command: null }]);
     });
 
     it("refuses a forced unlock when its login may not end the holder's session, naming the holder", async () => {
@@ -354,11 +354,14 @@ describe('the postgres state store', () => {
 
     it('refuses, and will not force open, a lock held by a session that has not said who it is', async () => {
       const schema = freshSchema();
-      await stores.open({ schema }).read();
-      const { classId, objectId } = stateLockKey(schema, 'default');
+      await (await stores.open({ schema }).lock(liveHolder(), 0)).release();
+      const [lockKey] = await readLockKeys(schema, ['default']);
       const stranger = await cluster.connectAsSuperuser(database);
       try {
-        await stranger.query('SELECT pg_advisory_lock($1, $2)', [classId, objectId]);
+        await stranger.query('SELECT pg_advisory_lock($1, $2)', [
+          lockKey!.classId,
+          lockKey!.objectId,
+        ]);
 
         const locked = await catchDiagnostic(stores.open({ schema }).lock(liveHolder(), 0));
         const unlock = await catchDiagnostic(stores.open({ schema }).forceUnlock());
@@ -373,22 +376,80 @@ describe('the postgres state store', () => {
       }
     });
 
-    it('names the run on the other key, and will not end it, when two keys share a lock number', async () => {
-      const schema = freshSchema();
-      const [first, second] = findCollidingKeys(schema);
-      const logger = createCapturingLogger();
-      await stores.open({ schema, key: first }).lock(liveHolder('pgdest apply'), 0);
+    it('gives each key of each schema a lock of its own, so that runs on two keys never wait for each other', async () => {
+      // Under a lock id hashed from schema and key (its first 32 bits of
+      // SHA-256), these two keys of schema "collide" shared one lock. The keys
+      // of a fresh schema number their locks from 1 as well, so the lock
+      // must also tell the schemas apart.
+      const other = freshSchema();
+      const runs = [
+        { schema: 'collide', key: 'k11zn' },
+        { schema: 'collide', key: 'k2q7u' },
+        { schema: other, key: 'k11zn' },
+      ];
 
-      const locked = await catchDiagnostic(
-        stores.open({ schema, key: second, logger }).lock(liveHolder('pgdest plan'), 0),
+      const locked = await Promise.allSettled(
+        runs.map((place) => stores.open(place).lock(liveHolder('pgdest apply'), 0)),
       );
-      const unlock = await catchDiagnostic(stores.open({ schema, key: second }).forceUnlock());
 
-      expect(locked.detail).toContain('(pgdest apply)');
-      expect(logger.warnings()).toStrictEqual([
-        expect.stringContaining(`taken by a run on state key "${first}"`),
-      ]);
-      expect(unlock.detail).toContain(`under key "${first}"`);
+      expect(locked.map((result) => result.status)).toStrictEqual(Array(3).fill('fulfilled'));
+      const keys = [
+        ...(await readLockKeys('collide', ['k11zn', 'k2q7u'])),
+        ...(await readLockKeys(other, ['k11zn'])),
+      ];
+      expect(new Set(keys.map(({ classId, objectId }) => `${classId}/${objectId}`)).size).toBe(3);
+      const { rows } = await asAdmin(
+        `SELECT count(*)::int AS n FROM pg_locks AS l JOIN pg_namespace AS n ON n.oid = l.classid
+          WHERE l.locktype = 'advisory' AND l.granted AND n.nspname IN ('collide', $1)`,
+        [other],
+      );
+      expect(rows[0]!.n).toBe(3);
+    });
+
+    it('keeps the lock id of a key from run to run, and clears only who held it', async () => {
+      const schema = freshSchema();
+      await (await stores.open({ schema }).lock(liveHolder('pgdest apply'), 0)).release();
+      const before = await readLockKeys(schema, ['default']);
+      await stores.open({ schema }).lock(liveHolder('pgdest plan'), 0);
+
+      expect(await readLockKeys(schema, ['default'])).toStrictEqual(before);
+      await stores.closeAll();
+      const { rows } = await asAdmin(`SELECT key, token, command FROM ${schema}.locks`);
+      expect(rows).toStrictEqual([{ key: 'default', token: null, command: null }]);
+    });
+
+    it('gives a new key one lock id when five runs lock it at the same time, and the lock to one of them', async () => {
+      const schema = freshSchema();
+      await stores.open({ schema }).read();
+      const runs = Array.from({ length: 5 }, () => stores.open({ schema, key: 'new' }));
+      // Sessions opened beforehand, so that the runs' first statements meet.
+      await Promise.all(runs.map((store) => store.read()));
+
+      const locked = await Promise.allSettled(runs.map((store) => store.lock(liveHolder(), 0)));
+
+      expect(locked.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of locked) {
+        if (result.status === 'rejected')
+          expect((result.reason as UserError).diagnostics[0]!.summary).toBe('State is locked');
+      }
+      const { rows } = await asAdmin(`SELECT key FROM ${schema}.locks`);
+      expect(rows).toStrictEqual([{ key: 'new' }]);
+    });
+
+    it('refuses to go on when the row of its key was deleted by hand, giving another run a new lock id', async () => {
+      const schema = freshSchema();
+      const store = stores.open({ schema });
+      await (await store.lock(liveHolder('pgdest apply'), 0)).release();
+      await asAdmin(`DELETE FROM ${schema}.locks`);
+      await stores.open({ schema }).lock(liveHolder('pgdest plan'), 0);
+
+      const changed = await catchDiagnostic(store.lock(liveHolder('pgdest apply'), 0));
+      const locked = await catchDiagnostic(store.lock(liveHolder('pgdest apply'), 0));
+
+      expect(changed.summary).toBe('State lock record changed while locking');
+      expect(changed.hint).toContain(`Leave the rows of "${schema}"."locks" in place`);
+      expect(locked.summary).toBe('State is locked');
+      expect(locked.detail).toContain('(pgdest plan)');
     });
 
     it('waits in the server and takes the lock the moment it is released', async () => {
@@ -530,16 +591,18 @@ describe('the postgres state store', () => {
   });
 });
 
-/** Two state keys whose lock ids are equal: a birthday search over 32 bits takes some 80 000 hashes. */
-function findCollidingKeys(schema: string): [string, string] {
-  const seen = new Map<number, string>();
-  for (let index = 0; ; index += 1) {
-    const key = `k${index.toString(36)}`;
-    const { objectId } = stateLockKey(schema, key);
-    const earlier = seen.get(objectId);
-    if (earlier !== undefined) return [earlier, key];
-    seen.set(objectId, key);
-  }
+/** The advisory lock of each of `keys` in `schema`, as the locks table and the catalog give it. */
+async function readLockKeys(
+  schema: string,
+  keys: string[],
+): Promise<{ classId: number; objectId: number }[]> {
+  const { rows } = await asAdmin(
+    `SELECT n.oid::int4 AS "classId", h.lock_id AS "objectId"
+       FROM pg_namespace AS n, ${quoteIdentifier(schema)}.locks AS h
+      WHERE n.nspname = $1 AND h.key = ANY($2) ORDER BY array_position($2, h.key)`,
+    [schema, keys],
+  );
+  return rows as { classId: number; objectId: number }[];
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
