@@ -173,7 +173,9 @@ describe('planning the loader’s own login, with an admin', () => {
     const withoutPassword = { ...managed('crm').database, password: undefined };
     const plan = buildPlan(
       configOf(managed('crm', { database: withoutPassword })),
-      observe({ crm: seen('crm_raw', { ...refused('password'), diagnostics: [hbaRefusal] }) }),
+      observe({
+        crm: seen('crm_raw', { kind: 'refused', reason: 'password', diagnostics: [hbaRefusal] }),
+      }),
       undefined,
     );
     expect(plan.changes).toEqual([]);
