@@ -13,7 +13,7 @@ export const connectOptions: Record<string, OptionSpec> = {
   parallelism: {
     type: 'string',
     value: 'N',
-    description: `how many database sessions open at once (default: ${defaultParallelism()})`,
+    description: `how many database sessions work at the same time (default: ${defaultParallelism()})`,
   },
   'lock-timeout': {
     type: 'string',
