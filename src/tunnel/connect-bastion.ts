@@ -18,6 +18,7 @@ import {
 import { describeEndpoint, type Hop } from './hop.ts';
 import { prepareAuthentication, type Authentication } from './prepare-authentication.ts';
 import { collectSecretTexts, scrubError } from './scrub-secrets.ts';
+import { TunnelError } from './tunnel-error.ts';
 
 /** ssh2 ends the connection after this many keepalives go unanswered. */
 const keepaliveCountMax = 3;
@@ -28,10 +29,13 @@ export interface ConnectBastionOptions {
   homeDir: string;
   /** The SSH agent's socket, for `auth.kind === 'agent'`. */
   agentSocket: string | undefined;
-  /** A forwarded channel from the previous bastion, for a bastion reached `via` another. */
-  sock?: Duplex;
-  /** The name of the bastion `sock` comes through. */
-  through?: string;
+  /**
+   * For a bastion reached `via` another: that bastion's name, and how to open
+   * a forwarded channel through it to this one, given the time left of this
+   * bastion's connect_timeout, which covers the channel as it covers a TCP
+   * connection.
+   */
+  via?: { name: string; openChannel: (timeoutMs: number) => Promise<Duplex> };
 }
 
 /** An authenticated SSH connection to one bastion. */
@@ -41,11 +45,12 @@ export interface BastionConnection {
 }
 
 /**
- * Opens one authenticated SSH connection to a bastion, over TCP or over the
- * given channel. The host key is checked before authentication (fail closed:
- * ssh2 would accept any key without a verifier), and one timer of
- * connect_timeout covers TCP, handshake and authentication together. Every
- * failure is a TunnelError naming the hop; nothing secret reaches it.
+ * Opens one authenticated SSH connection to a bastion, over TCP or over a
+ * channel through another bastion. The host key is checked before
+ * authentication (fail closed: ssh2 would accept any key without a verifier),
+ * and one timer of connect_timeout covers TCP (or the channel), handshake and
+ * authentication together. Every failure is a TunnelError naming the hop;
+ * nothing secret reaches it.
  */
 export async function connectBastion(
   bastion: Bastion,
@@ -66,8 +71,9 @@ export async function connectBastion(
   const started = performance.now();
 
   return new Promise((resolve, reject) => {
-    let stage: ConnectStage = options.sock === undefined ? 'tcp' : 'handshake';
+    let stage: ConnectStage = 'tcp';
     let settled = false;
+    let channel: Duplex | undefined;
 
     // Until the connection is ready, the first failure decides the outcome and
     // tears the connection down; later events only log.
@@ -76,6 +82,8 @@ export async function connectBastion(
       settled = true;
       clearTimeout(timer);
       client.destroy();
+      // A failure before ssh2 took the channel over would leave it open.
+      channel?.destroy();
       reject(scrubError(error, secrets));
     };
     const timer = setTimeout(
@@ -117,7 +125,7 @@ export async function connectBastion(
       const hop: Hop = {
         bastion: bastion.name,
         endpoint: describeEndpoint(bastion),
-        through: options.through,
+        through: options.via?.name,
         connectedMs: Math.round(performance.now() - started),
         hostKey: hostKey.presented?.fingerprint ?? '',
       };
@@ -129,26 +137,49 @@ export async function connectBastion(
     });
 
     const preferred = preferredHostKeyAlgorithms(policy) as ssh2.ServerHostKeyAlgorithm[];
-    try {
-      connectClient(
-        client,
-        bastion,
-        options,
-        auth,
-        createHostVerifier(bastion, policy, options.logger, hostKey),
-        preferred,
-      );
-    } catch (error) {
-      // ssh2 validates its settings synchronously; nothing was sent yet.
-      fail(describeConnectFailure(bastion, error as SshError, auth));
+    const start = (sock: Duplex | undefined): void => {
+      try {
+        connectClient(
+          client,
+          bastion,
+          sock,
+          auth,
+          createHostVerifier(bastion, policy, options.logger, hostKey),
+          preferred,
+        );
+      } catch (error) {
+        // ssh2 validates its settings synchronously; nothing was sent yet.
+        fail(describeConnectFailure(bastion, error as SshError, auth));
+      }
+    };
+    if (options.via === undefined) {
+      start(undefined);
+      return;
     }
+    // The outer bastion's connection to this one is the TCP step, under the
+    // same timer as the rest.
+    options.via.openChannel(bastion.connectTimeoutMs).then(
+      (opened) => {
+        if (settled) {
+          opened.destroy();
+          return;
+        }
+        channel = opened;
+        start(opened);
+      },
+      (error: unknown) => {
+        // The channel's own timer runs out with ours; ours names this bastion.
+        const timedOut = error instanceof TunnelError && error.reason === 'channel-timeout';
+        fail(timedOut ? describeConnectTimeout(bastion, 'tcp') : (error as Error));
+      },
+    );
   });
 }
 
 function connectClient(
   client: ssh2.Client,
   bastion: Bastion,
-  options: ConnectBastionOptions,
+  sock: Duplex | undefined,
   auth: Authentication,
   hostVerifier: ReturnType<typeof createHostVerifier>,
   preferred: ssh2.ServerHostKeyAlgorithm[],
@@ -157,7 +188,7 @@ function connectClient(
     host: bastion.host,
     port: bastion.port,
     username: bastion.user,
-    ...(options.sock === undefined ? {} : { sock: options.sock }),
+    ...(sock === undefined ? {} : { sock }),
     ...(auth.privateKey === undefined ? {} : { privateKey: auth.privateKey }),
     ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }),
     ...(auth.agent === undefined ? {} : { agent: auth.agent }),

@@ -171,8 +171,13 @@ export function describeConnectTimeout(bastion: Bastion, stage: ConnectStage): T
   const hop = describeEndpoint(bastion);
   const limit = seconds(bastion.connectTimeoutMs);
   const address = `${bastion.host}:${bastion.port}`;
+  // Through another bastion, that bastion makes the TCP connection.
+  const tcp =
+    bastion.via === undefined
+      ? `No TCP connection to ${address} was established within ${limit}: the address may be firewalled, or the host down.`
+      : `Bastion "${bastion.via}" did not open a connection to ${address} within ${limit}: the address may be firewalled from there, or the host down.`;
   const detail = {
-    tcp: `No TCP connection to ${address} was established within ${limit}: the address may be firewalled, or the host down.`,
+    tcp,
     handshake: `The TCP connection to ${address} was accepted, but the SSH handshake did not finish within ${limit}: the server may be overloaded or not an SSH server, or something in between holds the traffic.`,
     authentication: `The SSH handshake with ${address} finished, but authentication as ${bastion.user} did not within ${limit}.`,
   }[stage];
@@ -182,7 +187,10 @@ export function describeConnectTimeout(bastion: Bastion, stage: ConnectStage): T
     {
       hop,
       detail: `${capitalize(describeBastion(bastion))}: ${detail}`,
-      hint: `Check that ssh -v -p ${bastion.port} ${bastion.user}@${bastion.host} connects from this machine; raise connect_timeout if the link is only slow.`,
+      hint:
+        bastion.via === undefined
+          ? `Check that ssh -v -p ${bastion.port} ${bastion.user}@${bastion.host} connects from this machine; raise connect_timeout if the link is only slow.`
+          : `Check that bastion "${bastion.via}" reaches ${address} (from there: nc -vz ${bastion.host} ${bastion.port}); raise connect_timeout if the link is only slow.`,
     },
   );
 }

@@ -12,7 +12,11 @@ export type Channel = ssh2.ClientChannel;
 
 export interface TunnelPoolOptions {
   logger: Logger;
-  /** How long opening one forwarded channel may take; default 10 s. */
+  /**
+   * How long opening one forwarded channel may take; default 10 s. A channel
+   * to a bastion reached `via` another counts against that bastion's
+   * connect_timeout instead.
+   */
   channelTimeoutMs?: number;
   /** The home folder whose .ssh/known_hosts is the default; default the user's. */
   homeDir?: string;
@@ -152,25 +156,23 @@ export class TunnelPool {
       throw new Error(`bastion "${bastion.name}" is reached through a cycle of via`);
     }
     const outer = await this.#connection(bastion.via, depth + 1);
+    const outerBastion = this.#bastion(bastion.via);
     const target = {
       host: bastion.host,
       port: bastion.port,
       label: `bastion "${bastion.name}" at ${bastion.host}:${bastion.port}`,
       isBastion: true,
     };
-    const channel = await openForwardedChannel(
-      outer.client,
-      this.#bastion(bastion.via),
-      target,
-      this.#channelTimeoutMs,
-    );
-    try {
-      return await connectBastion(bastion, { ...options, sock: channel, through: bastion.via });
-    } catch (error) {
-      // A failure before ssh2 took the channel over would leave it open.
-      channel.destroy();
-      throw error;
-    }
+    // The channel is this bastion's TCP step, so its connect_timeout, not the
+    // channel timeout, limits it; connectBastion opens one per attempt.
+    return connectBastion(bastion, {
+      ...options,
+      via: {
+        name: bastion.via,
+        openChannel: (timeoutMs) =>
+          openForwardedChannel(outer.client, outerBastion, target, timeoutMs),
+      },
+    });
   }
 
   #bastion(name: string): Bastion {

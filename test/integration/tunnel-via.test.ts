@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Bastion } from '../../src/config/model.ts';
 import { connectDatabase } from '../../src/database/connect-database.ts';
 import { TunnelError } from '../../src/tunnel/tunnel-error.ts';
-import { TunnelPool } from '../../src/tunnel/tunnel-pool.ts';
+import { defaultChannelTimeoutMs, TunnelPool } from '../../src/tunnel/tunnel-pool.ts';
 import { createCapturingLogger } from '../support/capture-logger.ts';
 import { generateKey, type SshKey } from '../support/client-keys.ts';
 import { bastionFor, endpointFor } from '../support/model-fixtures.ts';
@@ -157,6 +157,34 @@ it('says the outer bastion cannot reach the inner one when its port is closed', 
   expect((error as TunnelError).diagnostic.summary).toBe(
     `Bastion "outer" (root@${outer.hostFor(network.host)}:${outer.port}) cannot reach bastion "inner" at ${inner.hostFor(outerPlace)}:${inner.port + 1}`,
   );
+});
+
+it('times out on the inner bastion connect_timeout when the outer one gets no answer from it', async (context) => {
+  if (!network.isolated) context.skip();
+  const silent = (await network.addSilentAddress(outerPlace, innerPlace))!;
+  const pool = new TunnelPool(chain({ inner: { host: silent, connectTimeoutMs: 1_500 } }), {
+    logger: createCapturingLogger(),
+  });
+
+  const started = performance.now();
+  const error = await pool.connect('inner').then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  const elapsedMs = performance.now() - started;
+  await pool.close();
+
+  expect(error).toBeInstanceOf(TunnelError);
+  expect((error as TunnelError).reason).toBe('connect-timeout');
+  expect((error as TunnelError).diagnostic.summary).toBe(
+    `Timed out connecting to bastion "inner" (root@${silent}:${inner.port})`,
+  );
+  expect((error as TunnelError).diagnostic.detail).toContain(
+    `Bastion "outer" did not open a connection to ${silent}:${inner.port} within 1.5 s`,
+  );
+  // connect_timeout, not the pool's channel timeout, limits the channel.
+  expect(elapsedMs).toBeGreaterThanOrEqual(1_400);
+  expect(elapsedMs).toBeLessThan(defaultChannelTimeoutMs);
 });
 
 it('opens one SSH connection per hop for many sessions', async () => {

@@ -76,4 +76,17 @@ describe('describeConnectTimeout', () => {
   ] as const)('says how far a connection got: %s', (stage, detail) => {
     expect(describeConnectTimeout(bastion, stage).diagnostic.detail).toContain(detail);
   });
+
+  it('says which bastion could not open the connection to a bastion reached through it', () => {
+    const inner = { ...bastion, name: 'inner', host: '10.0.2.7', via: 'outer' };
+    const error = describeConnectTimeout(inner, 'tcp');
+
+    expect(error.diagnostic.summary).toBe(
+      'Timed out connecting to bastion "inner" (tunnel@10.0.2.7:22)',
+    );
+    expect(error.diagnostic.detail).toContain(
+      'Bastion "outer" did not open a connection to 10.0.2.7:22 within 20 s',
+    );
+    expect(error.diagnostic.hint).toContain('from there: nc -vz 10.0.2.7 22');
+  });
 });
