@@ -1,7 +1,13 @@
 import type { Bastion } from '../config/model.ts';
 import type { Logger } from '../diagnostics/logger.ts';
 import { describeHostKeyRefusal } from './describe-host-key-refusal.ts';
-import { algorithmsForKeyType, describeKeyType, readHostKey, type HostKey } from './host-key.ts';
+import {
+  algorithmsForKeyType,
+  describeKeyType,
+  hostKeyAlgorithms,
+  readHostKey,
+  type HostKey,
+} from './host-key.ts';
 import { describeBastion, describeEndpoint } from './hop.ts';
 import { judgeHostKey, knownKeyTypes, type HostKeyPolicy } from './judge-host-key.ts';
 import { formatKnownHost } from './known-hosts.ts';
@@ -13,6 +19,12 @@ export interface HostKeyOutcome {
   presented?: HostKey;
   /** Set when the key was refused; the connection fails with this error. */
   refusal?: TunnelError;
+  /**
+   * Set when the key was refused only because it is not the pinned one. The
+   * bastion may hold another key that is: it presents one key per handshake,
+   * of the first algorithm in our list that it also has.
+   */
+  pinMismatch?: boolean;
 }
 
 /**
@@ -58,6 +70,17 @@ export async function loadHostKeyPolicy(bastion: Bastion, homeDir: string): Prom
 export function preferredHostKeyAlgorithms(policy: HostKeyPolicy): string[] {
   if (policy.pin !== undefined) return [];
   return knownKeyTypes(policy).flatMap(algorithmsForKeyType);
+}
+
+/**
+ * The host key algorithms to ask for once the keys in `seen` were presented
+ * and none matched the pin: every one ssh2 can verify but those of the seen
+ * keys' types, in ssh2's order. An RSA key serves all three RSA algorithms,
+ * so one RSA key rules them all out.
+ */
+export function remainingHostKeyAlgorithms(seen: readonly HostKey[]): string[] {
+  const excluded = new Set(seen.flatMap((key) => algorithmsForKeyType(key.type)));
+  return hostKeyAlgorithms.filter((algorithm) => !excluded.has(algorithm));
 }
 
 /**
@@ -121,6 +144,8 @@ export function createHostVerifier(
         return;
       }
       case 'refused':
+        // A pin outranks known_hosts, so "changed" under a pin means the pin.
+        outcome.pinMismatch = verdict.problem === 'changed' && policy.pin !== undefined;
         outcome.refusal = describeHostKeyRefusal(bastion, {
           problem: verdict.problem,
           presented,

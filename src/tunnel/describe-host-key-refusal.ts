@@ -9,6 +9,11 @@ import { createTunnelError, type TunnelError } from './tunnel-error.ts';
 export interface HostKeyRefusal {
   problem: HostKeyProblem;
   presented: HostKey;
+  /**
+   * The bastion's other host keys, presented when asked for them after the
+   * first did not match the pin.
+   */
+  alsoPresented?: readonly HostKey[];
   expected: ExpectedKey[];
   /** The known_hosts file that was consulted, when one was. */
   knownHostsFile: string | undefined;
@@ -39,6 +44,11 @@ export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal
   if (refusal.problem === 'changed') {
     const expected = refusal.expected.map((key) => `${key.fingerprint} (${key.origin})`).join(', ');
     const fromPin = refusal.expected.some((key) => key.origin === 'host_key');
+    const others = refusal.alsoPresented ?? [];
+    const asked =
+      others.length === 0
+        ? ''
+        : `; asked for its other host keys, it presented ${listKeys(others)}`;
     const fix = fromPin
       ? `set host_key: ${presented.fingerprint} on bastion "${bastion.name}"`
       : `remove the old line with ssh-keygen -R "${knownHostsName(bastion.host, bastion.port)}" -f ${refusal.knownHostsFile ?? '~/.ssh/known_hosts'} and add the new key`;
@@ -47,7 +57,7 @@ export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal
       `Host key of bastion "${bastion.name}" has changed`,
       {
         hop,
-        detail: `${capitalize(describeBastion(bastion))} presented the ${shown}, but the configuration expects ${expected}. Someone may be intercepting the connection, or the bastion's key was replaced; pgdest did not connect.`,
+        detail: `${capitalize(describeBastion(bastion))} presented the ${shown}${asked}. The configuration expects ${expected}. Someone may be intercepting the connection, or the bastion's key was replaced; pgdest did not connect.`,
         hint: `Ask the bastion's administrator whether its host key changed. Only if it did, ${fix}.`,
       },
     );
@@ -68,4 +78,12 @@ export function describeHostKeyRefusal(bastion: Bastion, refusal: HostKeyRefusal
       hint: `If ${presented.fingerprint} is your bastion's key (ask its administrator, or compare with ssh-keygen -lf on the bastion), pin it with host_key: ${presented.fingerprint}, or add it to known_hosts with ${scan} >> ${file}, or set host_key_check: accept-new to record it on first use.`,
     },
   );
+}
+
+// "the ECDSA host key SHA256:a and the RSA host key SHA256:b"
+function listKeys(keys: readonly HostKey[]): string {
+  const shown = keys.map((key) => `the ${describeKeyType(key.type)} host key ${key.fingerprint}`);
+  return shown.length === 1
+    ? shown[0]!
+    : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
 }

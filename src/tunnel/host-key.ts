@@ -41,8 +41,11 @@ export function describeKeyType(type: string): string {
   return type;
 }
 
-// The host key algorithms ssh2 1.x can verify; ssh2 throws on any other name.
-const supportedAlgorithms = new Set([
+/**
+ * The host key algorithms ssh2 1.x can verify, in the order its client asks
+ * for them by default; ssh2 throws on any other name.
+ */
+export const hostKeyAlgorithms: readonly string[] = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
   'ecdsa-sha2-nistp384',
@@ -50,7 +53,7 @@ const supportedAlgorithms = new Set([
   'rsa-sha2-512',
   'rsa-sha2-256',
   'ssh-rsa',
-]);
+];
 
 /**
  * The host key algorithms ssh2 may negotiate for a key of this type, best
@@ -59,7 +62,7 @@ const supportedAlgorithms = new Set([
  */
 export function algorithmsForKeyType(type: string): string[] {
   const algorithms = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
-  return algorithms.filter((algorithm) => supportedAlgorithms.has(algorithm));
+  return algorithms.filter((algorithm) => hostKeyAlgorithms.includes(algorithm));
 }
 
 // The blob starts with the key type as an SSH string: a 32-bit length, then

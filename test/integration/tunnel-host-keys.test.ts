@@ -97,24 +97,52 @@ async function refusal(config: Bastion, options: { homeDir?: string } = {}): Pro
 }
 
 describe('a pinned host key', () => {
-  it('is accepted when the bastion presents it', async () => {
+  it('is accepted when the bastion presents it, in one handshake', async () => {
+    const connectionsBefore = await lab.sshd.countConnections();
     const seen = await connect(bastion({ hostKey: lab.sshd.hostKey('ed25519').fingerprint }));
 
     expect(seen).toBe(lab.sshd.hostKey('ed25519').fingerprint);
+    expect(await lab.sshd.countConnections()).toBe(connectionsBefore + 1);
   });
 
-  it('refuses a different key, shows both fingerprints and never logs in', async () => {
+  it.each(['ecdsa', 'rsa'] as const)(
+    'is accepted when it is the bastion %s key, which the handshake does not pick first',
+    async (type) => {
+      const loginsBefore = await lab.sshd.countLogins();
+      const seen = await connect(bastion({ hostKey: lab.sshd.hostKey(type).fingerprint }));
+
+      expect(seen).toBe(lab.sshd.hostKey(type).fingerprint);
+      expect(await lab.sshd.countLogins()).toBe(loginsBefore + 1);
+    },
+  );
+
+  it('refuses a different key, shows every key the bastion has and never logs in', async () => {
     const loginsBefore = await lab.sshd.countLogins();
     const error = await refusal(bastion({ hostKey: impostor.fingerprint }));
+    const [ed25519, ecdsa, rsa] = (['ed25519', 'ecdsa', 'rsa'] as const).map(
+      (type) => lab.sshd.hostKey(type).fingerprint,
+    );
 
     expect(error.reason).toBe('host-key-changed');
     expect(error.diagnostic.summary).toBe('Host key of bastion "main" has changed');
     expect(error.diagnostic.detail).toContain(
-      `presented the ED25519 host key ${lab.sshd.hostKey('ed25519').fingerprint}`,
+      `presented the ED25519 host key ${ed25519}; asked for its other host keys, it presented the ECDSA host key ${ecdsa} and the RSA host key ${rsa}.`,
     );
     expect(error.diagnostic.detail).toContain(`expects ${impostor.fingerprint} (host_key)`);
-    expect(error.diagnostic.hint).toContain(`host_key: ${lab.sshd.hostKey('ed25519').fingerprint}`);
+    expect(error.diagnostic.hint).toContain(`host_key: ${ed25519}`);
     expect(await lab.sshd.countLogins()).toBe(loginsBefore);
+  });
+
+  it('refuses a different key of a bastion with a single host key after one more handshake', async () => {
+    const connectionsBefore = await otherPort.countConnections();
+    const error = await refusal(bastion({ hostKey: impostor.fingerprint }, otherPort));
+
+    expect(error.reason).toBe('host-key-changed');
+    expect(error.diagnostic.detail).toContain(
+      `presented the ED25519 host key ${otherPort.hostKey().fingerprint}. The configuration expects ${impostor.fingerprint} (host_key).`,
+    );
+    // The second one asks for the other key types and finds none.
+    expect(await otherPort.countConnections()).toBe(connectionsBefore + 2);
   });
 
   it('refuses a mismatch even when known_hosts holds the presented key', async () => {
@@ -124,6 +152,27 @@ describe('a pinned host key', () => {
     const error = await refusal(bastion({ hostKey: impostor.fingerprint, knownHosts }));
 
     expect(error.reason).toBe('host-key-changed');
+  });
+
+  it('refuses a pinned RSA key that known_hosts marks @revoked, found on a later handshake', async () => {
+    const knownHosts = await knownHostsWith(`@revoked * ${keyFields(lab.sshd.hostKey('rsa'))}`);
+    const error = await refusal(
+      bastion({ knownHosts, hostKey: lab.sshd.hostKey('rsa').fingerprint }),
+    );
+
+    expect(error.reason).toBe('host-key-revoked');
+    expect(error.diagnostic.detail).toContain(
+      `presented the RSA host key ${lab.sshd.hostKey('rsa').fingerprint}`,
+    );
+  });
+
+  it('refuses to go on to the pinned RSA key once the bastion presented a revoked one', async () => {
+    const knownHosts = await knownHostsWith(`@revoked * ${keyFields(lab.sshd.hostKey('ed25519'))}`);
+    const error = await refusal(
+      bastion({ knownHosts, hostKey: lab.sshd.hostKey('rsa').fingerprint }),
+    );
+
+    expect(error.reason).toBe('host-key-revoked');
   });
 });
 

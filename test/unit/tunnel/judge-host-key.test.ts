@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostKeyCheck } from '../../../src/config/model.ts';
+import { remainingHostKeyAlgorithms } from '../../../src/tunnel/check-host-key.ts';
 import { algorithmsForKeyType, fingerprintOf, readHostKey } from '../../../src/tunnel/host-key.ts';
 import {
   judgeHostKey,
@@ -146,6 +147,30 @@ describe('algorithmsForKeyType', () => {
     expect(algorithmsForKeyType('ssh-rsa')).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
     expect(algorithmsForKeyType('ecdsa-sha2-nistp384')).toEqual(['ecdsa-sha2-nistp384']);
     expect(algorithmsForKeyType('sk-ssh-ed25519@openssh.com')).toEqual([]);
+  });
+});
+
+describe('remainingHostKeyAlgorithms', () => {
+  it('leaves out the algorithms of the keys seen, all three RSA ones for an RSA key', () => {
+    expect(remainingHostKeyAlgorithms([presented])).toEqual([
+      'ecdsa-sha2-nistp256',
+      'ecdsa-sha2-nistp384',
+      'ecdsa-sha2-nistp521',
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+    ]);
+    expect(remainingHostKeyAlgorithms([presented, rsa])).toEqual([
+      'ecdsa-sha2-nistp256',
+      'ecdsa-sha2-nistp384',
+      'ecdsa-sha2-nistp521',
+    ]);
+  });
+
+  it('leaves out nothing for a key of a type ssh2 cannot verify', () => {
+    const securityKey = readHostKey(blob('sk-ssh-ed25519@openssh.com', 'sk'));
+
+    expect(remainingHostKeyAlgorithms([securityKey])).toHaveLength(7);
   });
 });
 
