@@ -20,6 +20,7 @@ import { generateServerCertificates } from '../support/tls-certificates.ts';
 let lab: Lab;
 let plain: PostgresCluster;
 let direct: PostgresCluster;
+let misnamed: PostgresCluster;
 let pool: TunnelPool;
 let strangerCa: string;
 const logger = createCapturingLogger();
@@ -27,9 +28,19 @@ const loaderPassword = 'canary-loader-password-81c4';
 
 beforeAll(async () => {
   lab = await startLab({ tls: true });
-  [plain, direct] = await Promise.all([
+  [plain, direct, misnamed] = await Promise.all([
     startPostgres({ place: lab.databasePlace, network: lab.network }),
     startPostgres({ place: lab.network.host, network: lab.network }),
+    // The lab's authority vouches for this certificate, but it names another host.
+    startPostgres({
+      place: lab.databasePlace,
+      network: lab.network,
+      tls: true,
+      certificate: {
+        names: ['db.example.com'],
+        authority: { caPath: lab.postgres.caPath!, caKeyPath: lab.postgres.caKeyPath! },
+      },
+    }),
   ]);
   await lab.postgres.createRole('loader', { password: loaderPassword });
   strangerCa = (await generateServerCertificates(lab.dir, ['127.0.0.1'])).caPath;
@@ -38,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool?.close();
-  await Promise.allSettled([plain?.stop(), direct?.stop()]);
+  await Promise.allSettled([plain?.stop(), direct?.stop(), misnamed?.stop()]);
   await lab?.stop();
 });
 
@@ -165,6 +176,36 @@ describe('ssl modes against a server that offers TLS', () => {
       `TLS with the server of database "postgres" at ${lab.postgres.hostFor(lab.bastionPlace)}:${lab.postgres.port} through bastion "main" failed`,
     );
     expect((error as DatabaseConnectionError).diagnostic.hint).toContain('ssl_root_cert');
+  });
+
+  it('with ssl: verify-full refuses a certificate from the trusted authority that names another host', async () => {
+    const endpoint = endpointFor(misnamed, lab.bastionPlace, {
+      ssl: 'verify-full',
+      sslRootCert: lab.postgres.caPath!,
+    });
+    const error = await connectDatabase(endpoint, throughBastion()).catch(
+      (thrown: unknown) => thrown,
+    );
+
+    expect(error).toBeInstanceOf(DatabaseConnectionError);
+    expect((error as DatabaseConnectionError).reason).toBe('tls-failed');
+    expect((error as DatabaseConnectionError).diagnostic.summary).toBe(
+      `TLS with the server of database "postgres" at ${endpoint.host}:${endpoint.port} through bastion "main" failed`,
+    );
+    // Node checks the name only once the chain is trusted, so this is the
+    // name check refusing, not the authority.
+    expect((error as DatabaseConnectionError).diagnostic.detail).toContain(
+      `the handshake failed: Hostname/IP does not match certificate's altnames: IP: ${endpoint.host} is not in the cert's list`,
+    );
+    expect((error as DatabaseConnectionError).diagnostic.hint).toContain(
+      'use the host name the certificate names',
+    );
+  });
+
+  it('with ssl: require accepts the same certificate, checking neither authority nor name', async () => {
+    const endpoint = endpointFor(misnamed, lab.bastionPlace, { ssl: 'require' });
+
+    expect(await queryOnce(endpoint, sslInUse)).toEqual({ ssl: true });
   });
 });
 

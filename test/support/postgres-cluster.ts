@@ -7,7 +7,7 @@ import { findPostgres } from './find-postgres.ts';
 import { runCommand } from './run-command.ts';
 import { asServerUser, findServerUser, giveToServerUser } from './server-user.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
-import { generateServerCertificates } from './tls-certificates.ts';
+import { generateServerCertificates, type TestCertificates } from './tls-certificates.ts';
 import type { Place, TestNetwork } from './test-network.ts';
 
 export interface PostgresOptions {
@@ -20,6 +20,15 @@ export interface PostgresOptions {
    * addresses, 127.0.0.1 and localhost.
    */
   tls?: boolean;
+  /**
+   * With tls: the names the certificate gives instead, and the authority that
+   * signs it instead of a new one (another cluster's, to make a certificate
+   * that authority vouches for but that names another host).
+   */
+  certificate?: {
+    names?: readonly string[];
+    authority?: Pick<TestCertificates, 'caPath' | 'caKeyPath'>;
+  };
   /** Extra postgresql.conf settings. */
   settings?: Record<string, string | number>;
 }
@@ -38,6 +47,8 @@ export interface PostgresCluster {
   readonly superuser: { user: string; password: string };
   /** The CA certificate's path when started with `tls`. */
   readonly caPath: string | undefined;
+  /** The CA's private key when started with `tls`, to sign other certificates with. */
+  readonly caKeyPath: string | undefined;
   /** The server's address as seen from another place. */
   hostFor(seenFrom: Place): string;
   /** Runs SQL as the superuser over the Unix socket, in `database` (default `postgres`). */
@@ -106,9 +117,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresC
   );
 
   const port = await options.place.allocatePort(5432);
-  const tls: { caPath?: string; certPath?: string; keyPath?: string } = options.tls
-    ? await prepareTls(dir, options, user)
-    : {};
+  const tls: Partial<TestCertificates> = options.tls ? await prepareTls(dir, options, user) : {};
   await writeSettings(dataDir, {
     port,
     socketDir,
@@ -134,6 +143,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresC
     port,
     password,
     caPath: tls.caPath,
+    caKeyPath: tls.caKeyPath,
   });
 }
 
@@ -142,13 +152,22 @@ async function prepareTls(
   options: PostgresOptions,
   user: Awaited<ReturnType<typeof findServerUser>>,
 ) {
-  const names = [...options.network.addressesOf(options.place), '127.0.0.1', 'localhost'];
-  const certificates = await generateServerCertificates(dir, [...new Set(names)]);
+  const names = options.certificate?.names ?? [
+    ...options.network.addressesOf(options.place),
+    '127.0.0.1',
+    'localhost',
+  ];
+  const certificates = await generateServerCertificates(
+    dir,
+    [...new Set(names)],
+    options.certificate?.authority,
+  );
   await chmod(certificates.keyPath, 0o600);
   await giveToServerUser(user, certificates.keyPath);
   await giveToServerUser(user, certificates.certPath);
   return {
     caPath: certificates.caPath,
+    caKeyPath: certificates.caKeyPath,
     certPath: certificates.certPath,
     keyPath: certificates.keyPath,
   };
@@ -212,6 +231,7 @@ function describeCluster(parts: {
   port: number;
   password: string;
   caPath: string | undefined;
+  caKeyPath: string | undefined;
 }): PostgresCluster {
   const { options, socketDir, port } = parts;
   const connectAsSuperuser = async (database = 'postgres'): Promise<pg.Client> => {
@@ -241,6 +261,7 @@ function describeCluster(parts: {
     logPath: parts.logPath,
     superuser: { user: 'postgres', password: parts.password },
     caPath: parts.caPath,
+    caKeyPath: parts.caKeyPath,
     hostFor: (seenFrom) => options.network.addressOf(options.place, seenFrom),
     query,
     connectAsSuperuser,
