@@ -1,3 +1,5 @@
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseEndpoint } from '../../src/config/model.ts';
 import {
@@ -73,6 +75,25 @@ async function queryOnce<R extends Record<string, unknown>>(
   }
 }
 
+/**
+ * The inodes of the TCP sockets this process listens on: those of its file
+ * descriptors that /proc/net/tcp and tcp6 list in state 0A (LISTEN).
+ */
+async function findListeningSockets(): Promise<string[]> {
+  const fds = await readdir('/proc/self/fd');
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  const own = new Set(links.flatMap((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1] ?? []));
+  const tables = await Promise.all(
+    ['/proc/net/tcp', '/proc/net/tcp6'].map((path) => readFile(path, 'utf8').catch(() => '')),
+  );
+  const listening = tables
+    .flatMap((table) => table.trim().split('\n').slice(1))
+    .map((row) => row.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A')
+    .map((fields) => fields[9]!);
+  return listening.filter((inode) => own.has(inode));
+}
+
 const sslInUse = 'select ssl from pg_stat_ssl where pid = pg_backend_pid()';
 
 describe('a new session', () => {
@@ -146,6 +167,25 @@ describe('a new session', () => {
       "select count(*)::int as n from pg_stat_activity where application_name = 'pgdest-ending'",
     );
     expect(rows[0]).toEqual({ n: 0 });
+  });
+});
+
+describe('a tunnelled session', () => {
+  it('opens no local listening port: the channel carries it', async () => {
+    // The way of looking must see a listener, or seeing none proves nothing.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const withServer = await findListeningSockets();
+    await new Promise((resolve) => server.close(resolve));
+    expect(withServer).toHaveLength(1);
+
+    const client = await connectDatabase(lab.endpoint(), throughBastion());
+    try {
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+      expect(await findListeningSockets()).toEqual([]);
+    } finally {
+      await client.end();
+    }
   });
 });
 
