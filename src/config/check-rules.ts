@@ -112,30 +112,40 @@ function checkIdentifiers(declared: Declarations): Diagnostic[] {
       });
     }
   };
-  const checkDatabase = (entry: Declared<unknown>, database: Raw.Database | undefined) => {
-    check(entry, ['database', 'name'], database?.name, 'database name');
-    check(entry, ['database', 'user'], database?.user, 'user name');
+  const checkDatabase = (entry: Declared<unknown>, database: unknown) => {
+    if (!isMapping(database)) return;
+    const { name, user } = database as Partial<Raw.Database>;
+    check(entry, ['database', 'name'], text(name), 'database name');
+    check(entry, ['database', 'user'], text(user), 'user name');
   };
-  for (const entry of valid(declared.destinations)) {
-    checkDatabase(entry, entry.raw.database);
-    check(entry, ['schema'], entry.raw.schema, 'schema name');
-    check(entry, ['admin', 'user'], entry.raw.admin?.user, 'admin user name');
+  // Entries with schema errors are checked too, with care for the types, so
+  // that every problem shows at once.
+  for (const entry of mappings(declared.destinations)) {
+    const { raw } = entry;
+    checkDatabase(entry, raw.database);
+    check(entry, ['schema'], text(raw.schema), 'schema name');
+    const admin: unknown = raw.admin;
+    if (isMapping(admin))
+      check(entry, ['admin', 'user'], text((admin as Raw.Admin).user), 'admin user name');
   }
-  if (declared.state?.valid) {
-    checkDatabase(declared.state, declared.state.raw.database);
-    check(declared.state, ['schema'], declared.state.raw.schema, 'schema name');
+  const { state } = declared;
+  if (state && isMapping(state.raw)) {
+    checkDatabase(state, state.raw.database);
+    check(state, ['schema'], text(state.raw.schema), 'schema name');
   }
   return diagnostics;
 }
 
 function checkHostKeys(declared: Declarations, environment: Environment): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  for (const entry of valid(declared.bastions)) {
+  // Bastions with schema errors are checked too; a value of the wrong type
+  // counts as absent, and an unknown mode as no mode, its error reported.
+  for (const entry of mappings(declared.bastions)) {
     const { raw } = entry;
     const mode = raw.host_key_check ?? 'strict';
     const baseDir = dirname(entry.source.file);
-    const knownHosts = raw.known_hosts
-      ? expandPath(raw.known_hosts, baseDir, environment.homeDir)
+    const knownHosts = text(raw.known_hosts)
+      ? expandPath(raw.known_hosts!, baseDir, environment.homeDir)
       : undefined;
     const userKnownHosts = join(environment.homeDir, '.ssh', 'known_hosts');
 
@@ -185,7 +195,7 @@ function checkHostKeys(declared: Declarations, environment: Environment): Diagno
 
 function checkDestinations(declared: Declarations): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  for (const entry of valid(declared.destinations)) {
+  for (const entry of mappings(declared.destinations)) {
     const { raw } = entry;
     if (raw.on_delete === 'drop' && (raw.schema ?? 'public') === 'public') {
       diagnostics.push({
@@ -196,11 +206,12 @@ function checkDestinations(declared: Declarations): Diagnostic[] {
         source: entry.source.rangeOf([...entry.path, 'on_delete']),
       });
     }
-    if (raw.database.ssl_root_cert !== undefined && raw.database.ssl !== 'verify-full') {
+    const database: Partial<Raw.Database> = isMapping(raw.database) ? raw.database : {};
+    if (database.ssl_root_cert !== undefined && database.ssl !== 'verify-full') {
       diagnostics.push({
         severity: 'warning',
         summary: 'ssl_root_cert is not used',
-        detail: `Certificates are checked only with \`ssl: verify-full\`, and destination "${entry.name}" uses \`ssl: ${raw.database.ssl ?? 'prefer'}\`.`,
+        detail: `Certificates are checked only with \`ssl: verify-full\`, and destination "${entry.name}" uses \`ssl: ${database.ssl ?? 'prefer'}\`.`,
         hint: 'Set `ssl: verify-full`, or remove `ssl_root_cert`.',
         source: entry.source.rangeOf([...entry.path, 'database', 'ssl_root_cert'], 'key'),
       });
@@ -209,16 +220,17 @@ function checkDestinations(declared: Declarations): Diagnostic[] {
   return diagnostics;
 }
 
-function valid<T>(entries: Map<string, Declared<T>>): Declared<T>[] {
-  return [...entries.values()].filter((entry) => entry.valid);
-}
-
 function mappings<T>(entries: Map<string, Declared<T>>): Declared<T>[] {
   return [...entries.values()].filter((entry) => isMapping(entry.raw));
 }
 
 function isMapping(value: unknown): boolean {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A string value, or undefined for any other type, which the schema reports. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function capitalize(text: string): string {

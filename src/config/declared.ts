@@ -8,7 +8,7 @@ export interface Declared<T> {
   /** Where it lives: `['destinations', 'warehouse']`. */
   path: YamlPath;
   source: ConfigSource;
-  /** False when the schema found a problem inside it; rules and the model skip it. */
+  /** False when the schema found a problem inside it: the model leaves it out, the rules mind its types. */
   valid: boolean;
 }
 

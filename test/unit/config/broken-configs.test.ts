@@ -816,4 +816,32 @@ describe('a broken config', () => {
       'Invalid on_delete "destroy"',
     ]);
   });
+
+  it('reports every problem at once, those of the rules in entries with schema errors too', () => {
+    const text = edit(
+      {
+        5: ['    user: tunnel', '    prot: 1'],
+        7: null,
+        13: `      name: ${longName}`,
+        16: `    schema: ${longName}`,
+      },
+      '    on_delete: dorp',
+      '    admin:',
+      `      user: ${longName}`,
+      '      pasword: ${env:ADMIN_PASSWORD}',
+    );
+    const problems = loadText(text, 'offline', noKnownHosts).diagnostics.map((d) => [
+      d.summary,
+      d.source?.path,
+    ]);
+    expect(problems).toEqual([
+      ['Nothing to check the host key against', 'bastions.main'],
+      ['Unknown key "prot"', 'bastions.main.prot'],
+      ['Database name longer than 63 bytes', 'destinations.warehouse.database.name'],
+      ['Schema name longer than 63 bytes', 'destinations.warehouse.schema'],
+      ['Invalid on_delete "dorp"', 'destinations.warehouse.on_delete'],
+      ['Admin user name longer than 63 bytes', 'destinations.warehouse.admin.user'],
+      ['Unknown key "pasword"', 'destinations.warehouse.admin.pasword'],
+    ]);
+  });
 });
