@@ -102,12 +102,13 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
       const value = String(error.data);
-      const name = typeof path[path.length - 1] === 'number' ? 'privilege' : key;
+      const isItem = typeof path[path.length - 1] === 'number';
+      const name = isItem ? 'privilege' : key;
       return {
         severity: 'error',
         summary: `Invalid ${name} ${shown(error.data)}`,
-        detail: `${capitalize(name)} is one of ${joinWords(allowed)}.`,
-        hint: suggestion(value, allowed) ?? `Write one of ${joinWords(allowed)}.`,
+        detail: `${isItem ? 'A privilege' : quoteKey(key)} is one of ${joinWords(allowed.map(quoteKey))}.`,
+        hint: suggestion(value, allowed) ?? `Write one of ${joinWords(allowed.map(quoteKey))}.`,
         ...at(path),
       };
     }
@@ -275,7 +276,8 @@ function nounOf(parent: AnySchemaObject | undefined): string {
   const title = typeof parent?.title === 'string' ? parent.title : undefined;
   if (!title || title === 'PgdestConfig') return 'the config';
   if (title === 'StateSettings') return 'the state section';
-  return `a ${title.toLowerCase()}`;
+  const noun = title.toLowerCase();
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
 }
 
 /** A JSON pointer as a YAML path: digit-only steps become sequence indices. */

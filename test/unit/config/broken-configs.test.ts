@@ -844,4 +844,21 @@ describe('a broken config', () => {
       ['Unknown key "pasword"', 'destinations.warehouse.admin.pasword'],
     ]);
   });
+
+  it('words its messages as prose: "an admin", and keys and values in backquotes', () => {
+    const text = edit(
+      { 15: ['      password: ${env:WAREHOUSE_PASSWORD}', '      ssl: required'] },
+      '    privileges: [insert]',
+      '    on_delete: dorp',
+      '    admin:',
+      '      pasword: ${env:ADMIN_PASSWORD}',
+    );
+    expect(loadText(text).diagnostics.map((d) => d.detail)).toEqual([
+      '`ssl` is one of `disable`, `prefer`, `require` or `verify-full`.',
+      'A privilege is one of `CREATE`, `ALTER`, `INSERT`, `SELECT`, `DELETE` or `DROP`.',
+      '`on_delete` is one of `forget` or `drop`.',
+      'An admin needs `user`.',
+      'An admin takes `user` and `password`.',
+    ]);
+  });
 });
