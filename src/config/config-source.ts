@@ -46,7 +46,9 @@ export function formatPath(path: YamlPath): string {
  * the file, so that its diagnostics say where and why.
  */
 const { merge } = (jsYaml as unknown as { types: { merge: jsYaml.Type } }).types;
-const schema = jsYaml.CORE_SCHEMA.extend([merge]);
+// Implicit, as the yaml package has it with `merge: true`: a plain `<<` key
+// merges, with no `!!merge` tag written.
+const schema = jsYaml.CORE_SCHEMA.extend({ implicit: [merge] });
 
 /**
  * Parses one file. YAML syntax errors, duplicate keys, several documents, an

@@ -68,3 +68,27 @@ export const destinationLines = [
 
 /** A valid config: version, one bastion, one destination behind it. */
 export const validConfig = yaml('version: 1', ...bastionLines, ...destinationLines);
+
+/**
+ * Two destinations sharing database settings through an anchor and a merge
+ * key; `marts` overrides the name. Lines 10 to 15 hold the anchored settings,
+ * 19 and 20 the merge key and the override.
+ */
+export const sharedDatabaseConfig = yaml(
+  'version: 1',
+  ...bastionLines,
+  'destinations:',
+  '  warehouse:',
+  '    database: &analytics',
+  '      host: 10.0.1.5',
+  '      name: analytics',
+  '      user: loader',
+  '      password: ${env:WAREHOUSE_PASSWORD}',
+  '      ssl: require',
+  '    schema: kondado',
+  '  marts:',
+  '    database:',
+  '      <<: *analytics',
+  '      name: marts',
+  '    schema: marts',
+);

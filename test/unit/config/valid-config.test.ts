@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureEnvironment, loadText, validConfig, yaml } from './load-fixture.ts';
+import { parseConfigSource } from '../../../src/config/config-source.ts';
+import {
+  fixtureEnvironment,
+  loadText,
+  sharedDatabaseConfig,
+  validConfig,
+  yaml,
+} from './load-fixture.ts';
 
 describe('loading a valid config', () => {
   it('builds the desired state with the schema defaults filled in', () => {
@@ -78,6 +85,33 @@ describe('loading a valid config', () => {
       schema: 'pgdest',
       key: 'default',
       database: { host: '10.0.1.9', port: 5432 },
+    });
+  });
+
+  it('reads anchors and merge keys, such as database settings shared by two destinations', () => {
+    const { config, diagnostics } = loadText(sharedDatabaseConfig);
+    expect(diagnostics).toEqual([]);
+    expect(config!.destinations.get('marts')!).toMatchObject({
+      schema: 'marts',
+      database: { host: '10.0.1.5', port: 5432, name: 'marts', user: 'loader', ssl: 'require' },
+    });
+    expect(config!.destinations.get('marts')!.database.password!.reveal()).toBe('fixture-password');
+    expect(config!.destinations.get('warehouse')!.database.name).toBe('analytics');
+  });
+
+  it('reads a merge key the same whether js-yaml or the yaml package parses the file', () => {
+    // A key written twice sends the file to the yaml package; the same value twice changes nothing.
+    const twice = sharedDatabaseConfig.replace(
+      '    schema: marts\n',
+      '    schema: marts\n    schema: marts\n',
+    );
+    const slow = parseConfigSource('/configs/pgdest.yaml', twice);
+    expect(slow.diagnostics.map((d) => d.summary)).toEqual(['Duplicate key']);
+    const quick = parseConfigSource('/configs/pgdest.yaml', sharedDatabaseConfig);
+    expect(quick.diagnostics).toEqual([]);
+    expect(slow.source.data).toEqual(quick.source.data);
+    expect(quick.source.data).toMatchObject({
+      destinations: { marts: { database: { host: '10.0.1.5', name: 'marts' } } },
     });
   });
 
