@@ -2,15 +2,23 @@ import * as jsYaml from 'js-yaml';
 import {
   isMap,
   isScalar,
-  isSeq,
   LineCounter,
   parseAllDocuments,
   type Document,
-  type Node,
-  type Pair,
+  type YAMLError,
 } from 'yaml';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.ts';
-import { describeUnclosedQuote, findUnclosedQuote } from './find-unclosed-quote.ts';
+import {
+  describeUnclosedQuote,
+  findUnclosedQuote,
+  type UnclosedQuote,
+} from './find-unclosed-quote.ts';
+import {
+  describeUnclosedCollection,
+  findUnclosedCollection,
+  type UnclosedCollection,
+} from './find-unclosed-collection.ts';
+import { indexYamlTree, keyText, type YamlTreeIndex } from './index-yaml-tree.ts';
 
 /** A path into the YAML document, as keys and sequence indices. */
 export type YamlPath = readonly (string | number)[];
@@ -126,7 +134,8 @@ interface Positions {
   /** Whether the tree can be read as data despite the problems (duplicate keys only). */
   readable: boolean;
   rangeAt(start: number, end: number, path: YamlPath): SourceRange;
-  find(path: YamlPath): FoundNode;
+  /** The first document's tree, indexed. */
+  index: YamlTreeIndex;
 }
 
 function createSource(
@@ -144,8 +153,8 @@ function createSource(
     data,
     positions: load,
     rangeOf(path: YamlPath, part: 'key' | 'value' = 'value'): SourceRange {
-      const { find, rangeAt } = load();
-      const found = find(path);
+      const { index, rangeAt } = load();
+      const found = index.find(path);
       const node = part === 'key' && found.key ? found.key : (found.value ?? found.key);
       const [start, end] = node?.range ?? [0, 0];
       return rangeAt(start, end, found.exact ? path : path.slice(0, found.depth));
@@ -159,8 +168,8 @@ function createSource(
 function parsePositions(file: string, text: string, maskedPaths: readonly YamlPath[]): Positions {
   const lineCounter = new LineCounter();
   // yaml's own uniqueKeys check compares every pair of keys, which takes
-  // seconds on a mapping of 10,000 destinations; indexKeys finds duplicates
-  // in one pass and keeps the index for locating paths.
+  // seconds on a mapping of 10,000 destinations; the tree index finds
+  // duplicates in one pass and keeps the index for locating paths.
   const documents = parseAllDocuments(text, {
     lineCounter,
     uniqueKeys: false,
@@ -169,13 +178,13 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
   });
   const docs: Document.Parsed[] = Array.isArray(documents) ? documents : [];
   const doc = docs[0];
-  const keyIndex = new WeakMap<object, Map<string, Pair>>();
-  const find = (path: YamlPath) => findNode(doc, path, keyIndex);
+  const indexes = docs.map((document) => indexYamlTree(document.contents));
+  const index = indexes[0] ?? indexYamlTree(undefined);
 
   let masks: [number, number][] | undefined;
   const rangeAt = (start: number, end: number, path: YamlPath): SourceRange => {
     masks ??= maskedPaths.flatMap((p) => {
-      const found = find(p);
+      const found = index.find(p);
       const range = found.exact ? found.value?.range : undefined;
       return range ? [[range[0], range[1]] as [number, number]] : [];
     });
@@ -194,28 +203,25 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
 
   const problems: Diagnostic[] = [];
   let readable = docs.length <= 1;
-  for (const [index, document] of docs.entries()) {
+  for (const [position, document] of docs.entries()) {
     if (document.errors.length > 0) readable = false;
+    const { duplicates, pathAt } = indexes[position]!;
 
-    // An unclosed quote swallows the rest of the text, so the parser notices
-    // it only at the end, where whatever else fails follows from it. The
-    // problem is shown where the quote opens, and the rest left out.
-    const quote = findUnclosedQuote(document.contents, document.errors);
-    if (quote) problems.push(describeUnclosedQuote(quote, text, rangeAt));
+    // After a syntax error the parser guesses at the structure, and most of
+    // what it reports further on follows from the guess: one brace left open
+    // gives dozens of errors. The first is shown; fixing it shows the next.
+    const root = findRootError(document);
+    const rootAt = root?.at ?? Infinity;
+    if (root?.quote) problems.push(describeUnclosedQuote(root.quote, text, rangeAt));
+    else if (root?.collection)
+      problems.push(describeUnclosedCollection(root.collection, text, rangeAt, pathAt(root.at)));
+    else if (root?.error) problems.push(describeYamlError(root.error, rangeAt, pathAt));
+    for (const warning of document.warnings)
+      if (warning.pos[0] < rootAt) problems.push(describeYamlError(warning, rangeAt, pathAt));
 
-    for (const error of [...document.errors, ...document.warnings]) {
-      const [start, end] = error.pos;
-      if (quote && start === quote.reportedAt) continue;
-      problems.push({
-        severity: error.name === 'YAMLWarning' ? 'warning' : 'error',
-        summary: 'Invalid YAML',
-        detail: yamlErrorDetail(error.message),
-        hint: 'Fix the YAML syntax at this place; a YAML linter or your editor shows the structure.',
-        source: rangeAt(start, end, []),
-      });
-    }
-    for (const { key, first, path } of indexKeys(document.contents, keyIndex)) {
+    for (const { key, first, path } of duplicates) {
       const [start, end] = key.range ?? [0, 0];
+      if (start > rootAt) continue;
       const earlier = lineCounter.linePos(first.range?.[0] ?? 0);
       problems.push({
         severity: 'error',
@@ -225,7 +231,7 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
         source: rangeAt(start, end, path),
       });
     }
-    if (index === 1) {
+    if (position === 1) {
       const start = document.range[0];
       problems.push({
         severity: 'error',
@@ -236,7 +242,53 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
       });
     }
   }
-  return { doc, problems, readable, rangeAt, find };
+  return { doc, index, problems, readable, rangeAt };
+}
+
+/** What a document's syntax errors follow from. */
+interface RootError {
+  at: number;
+  error?: YAMLError;
+  quote?: UnclosedQuote;
+  collection?: UnclosedCollection;
+}
+
+/**
+ * The error a document's other errors follow from: the first in the text.
+ * An unclosed quote or flow collection counts from where it opens: the
+ * parser notices it only where it gives up, after the text it swallowed.
+ */
+function findRootError(document: Document.Parsed): RootError | undefined {
+  const { contents, errors } = document;
+  const quote = findUnclosedQuote(contents, errors);
+  // An unclosed quote swallows the brackets after it too.
+  const collection = quote ? undefined : findUnclosedCollection(contents, errors);
+  const candidates: RootError[] = [
+    ...(quote ? [{ at: quote.node.range?.[0] ?? quote.reportedAt, quote }] : []),
+    ...(collection
+      ? [{ at: collection.node.range?.[0] ?? collection.reportedAt, collection }]
+      : []),
+    ...errors.map((error) => ({ at: error.pos[0], error })),
+  ];
+  return candidates.reduce<RootError | undefined>(
+    (root, candidate) => (!root || candidate.at < root.at ? candidate : root),
+    undefined,
+  );
+}
+
+function describeYamlError(
+  error: YAMLError,
+  rangeAt: (start: number, end: number, path: YamlPath) => SourceRange,
+  pathAt: (offset: number) => YamlPath,
+): Diagnostic {
+  const [start, end] = error.pos;
+  return {
+    severity: error.name === 'YAMLWarning' ? 'warning' : 'error',
+    summary: 'Invalid YAML',
+    detail: yamlErrorDetail(error.message),
+    hint: 'Fix the YAML syntax at this place; a YAML linter or your editor shows the structure.',
+    source: rangeAt(start, end, pathAt(start)),
+  };
 }
 
 function toPlainData(doc: Document.Parsed): Record<string, unknown> | undefined {
@@ -254,91 +306,6 @@ function yamlErrorDetail(message: string): string {
   const text = message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
-}
-
-interface FoundNode {
-  key?: Node;
-  value?: Node;
-  /** How many steps of the path were found; the rest does not exist in the file. */
-  depth: number;
-  exact: boolean;
-}
-
-/** Walks the YAML tree along `path`, stopping at the deepest node that exists. */
-function findNode(
-  doc: Document.Parsed | undefined,
-  path: YamlPath,
-  keyIndex: WeakMap<object, Map<string, Pair>>,
-): FoundNode {
-  let found: FoundNode = { value: doc?.contents ?? undefined, depth: 0, exact: path.length === 0 };
-  let node: unknown = doc?.contents;
-  for (const [index, step] of path.entries()) {
-    let pair: Pair | undefined;
-    let value: unknown;
-    if (isMap(node)) {
-      pair = keyIndex.get(node)?.get(String(step));
-      value = pair?.value;
-    } else if (isSeq(node) && typeof step === 'number') {
-      value = node.items[step];
-    }
-    if (!pair && value === undefined) return found;
-    found = {
-      key: pair && isNode(pair.key) ? pair.key : undefined,
-      value: isNode(value) ? value : undefined,
-      depth: index + 1,
-      exact: index + 1 === path.length,
-    };
-    node = value;
-  }
-  return found;
-}
-
-/** A key written a second time in one mapping, with the first and the YAML path of both. */
-interface DuplicateKey {
-  key: Node;
-  first: Node;
-  path: YamlPath;
-}
-
-/**
- * Indexes the keys of every mapping under `node`, returning the keys seen
- * twice. The index holds the last of them, the one that the plain data holds
- * too, so that problems with its value point at the value read.
- */
-function indexKeys(node: unknown, keyIndex: WeakMap<object, Map<string, Pair>>): DuplicateKey[] {
-  const duplicates: DuplicateKey[] = [];
-  const visit = (current: unknown, depth: number, path: YamlPath): void => {
-    if (depth > 64) return;
-    if (isMap(current)) {
-      if (keyIndex.has(current)) return; // an alias to a mapping seen already
-      const index = new Map<string, Pair>();
-      keyIndex.set(current, index);
-      for (const item of current.items) {
-        const key = keyText(item.key);
-        if (key !== undefined && key !== '<<') {
-          const earlier = index.get(key);
-          if (earlier && isNode(earlier.key) && isNode(item.key))
-            duplicates.push({ key: item.key, first: earlier.key, path: [...path, key] });
-          index.set(key, item);
-        }
-        visit(item.value, depth + 1, key === undefined ? path : [...path, key]);
-      }
-    } else if (isSeq(current)) {
-      for (const [position, item] of current.items.entries())
-        visit(item, depth + 1, [...path, position]);
-    }
-  };
-  visit(node, 0, []);
-  return duplicates;
-}
-
-function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
-  return undefined;
-}
-
-function isNode(value: unknown): value is Node {
-  return value !== null && typeof value === 'object' && 'range' in value;
 }
 
 function maskedLine(

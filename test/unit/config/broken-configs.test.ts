@@ -131,6 +131,37 @@ const cases: Case[] = [
     column: 1,
     path: '',
   },
+  {
+    key: 'flow mapping left open',
+    text: edit({
+      11: '    database: {host: 10.0.1.5, name: analytics, user: loader',
+      12: null,
+      13: null,
+      14: null,
+      15: null,
+    }),
+    summary: 'Invalid YAML',
+    line: 11,
+    column: 15,
+    path: 'destinations.warehouse.database',
+    hint: /closing `\}`/,
+  },
+  {
+    key: 'syntax error after a value',
+    text: edit({ 13: '      name: analytics: x' }),
+    summary: 'Invalid YAML',
+    line: 13,
+    column: 13,
+    path: 'destinations.warehouse.database.name',
+  },
+  {
+    key: 'complex key',
+    text: edit({}, '? [a, b]', ': 1'),
+    summary: 'Unknown key "a,b"',
+    line: 17,
+    column: 3,
+    path: 'a,b',
+  },
 
   // Top-level keys
   {
@@ -780,6 +811,39 @@ describe('a broken config', () => {
       '      password: *******',
     );
     expect(JSON.stringify([...literal, ...mistyped])).not.toMatch(/hunter2-canary|8675309/);
+  });
+
+  it('reports one error for one syntax mistake, not the ones that follow from it', () => {
+    const text = edit(
+      { 11: '    database: {host: 10.0.1.5, name: analytics, user: loader', 12: null },
+      '  marts: {',
+      '    database: {host: 10.0.1.6, name: marts, user: loader},',
+      '  }',
+    );
+    expect(loadText(text).diagnostics.map((d) => [d.summary, d.source?.line])).toEqual([
+      ['Invalid YAML', 11],
+    ]);
+  });
+
+  it('reads the secrets of every entry with a schema error, as errors when it will connect', () => {
+    const text = edit(
+      { 5: ['    user: tunnel', '    hostkey_check: strict'], 16: '    schema: ""' },
+      ...postgresState,
+      '    password: ${file:secrets/none}',
+      '  bakend: postgres',
+    );
+    const notRead = loadText(text, 'connect', noVariables)
+      .diagnostics.filter((d) => /is not set|not found/.test(d.summary))
+      .map((d) => [d.severity, d.summary, d.source?.path]);
+    expect(notRead).toEqual([
+      ['error', 'Environment variable BASTION_PEM is not set', 'bastions.main.private_key'],
+      [
+        'error',
+        'Environment variable WAREHOUSE_PASSWORD is not set',
+        'destinations.warehouse.database.password',
+      ],
+      ['error', 'Secret file not found', 'state.database.password'],
+    ]);
   });
 
   it('reads the secrets of every entry with a schema error, as errors when it will connect', () => {

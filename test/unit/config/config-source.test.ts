@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigSource } from '../../../src/config/config-source.ts';
-import { loadText, validConfig } from './load-fixture.ts';
+import { loadText, sharedDatabaseConfig, validConfig } from './load-fixture.ts';
 
 /** The valid fixture with `line` (1-based) replaced by `replacement`. */
 function replaceLine(line: number, ...replacement: string[]): string {
@@ -91,5 +91,79 @@ describe('an unclosed quote', () => {
     expect(diagnostics.map((d) => [d.summary, d.source?.line, d.source?.column])).toEqual([
       ['Invalid YAML', 17, 26],
     ]);
+  });
+});
+
+describe('a value shared through an anchor', () => {
+  it('is pointed at where the anchor writes it, for each destination that merges it', () => {
+    const text = sharedDatabaseConfig.replace('ssl: require', 'ssl: required');
+    const problems = loadText(text).diagnostics.map((d) => [
+      d.summary,
+      d.source?.path,
+      d.source?.line,
+      d.source?.column,
+    ]);
+    expect(problems).toEqual([
+      ['Invalid ssl "required"', 'destinations.warehouse.database.ssl', 15, 12],
+      ['Invalid ssl "required"', 'destinations.marts.database.ssl', 15, 12],
+    ]);
+  });
+
+  it('leaves a key written beside the merge key at its own place', () => {
+    const text = sharedDatabaseConfig.replace(
+      '      name: marts\n',
+      '      name: marts\n      prot: 1\n',
+    );
+    const [problem] = loadText(text).diagnostics;
+    expect(problem).toMatchObject({
+      summary: 'Unknown key "prot"',
+      source: { line: 21, column: 7, path: 'destinations.marts.database.prot' },
+    });
+  });
+
+  it('is pointed at through a plain alias too', () => {
+    const text = sharedDatabaseConfig
+      .replace('ssl: require', 'ssl: required')
+      .replace('      <<: *analytics\n      name: marts\n', '')
+      .replace('  marts:\n    database:\n', '  marts:\n    database: *analytics\n');
+    const problems = loadText(text).diagnostics.map((d) => [d.source?.path, d.source?.line]);
+    expect(problems).toEqual([
+      ['destinations.warehouse.database.ssl', 15],
+      ['destinations.marts.database.ssl', 15],
+    ]);
+  });
+});
+
+describe('a YAML syntax error', () => {
+  it('names the path of the entry it is in', () => {
+    const text = replaceLine(13, '      name: analytics: x');
+    const { diagnostics } = loadText(text);
+    expect(diagnostics.map((d) => [d.summary, d.source?.line, d.source?.path])).toEqual([
+      ['Invalid YAML', 13, 'destinations.warehouse.database.name'],
+    ]);
+  });
+
+  it('is shown where a flow mapping left open starts, once', () => {
+    const text = validConfig.replace(
+      /    database:\n(.*\n){4}/,
+      '    database: {host: 10.0.1.5, name: analytics,\n      user: loader, password: "${env:P}"\n',
+    );
+    const { diagnostics } = loadText(text);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({
+      detail: expect.stringContaining('never closed'),
+      source: { line: 11, column: 15, path: 'destinations.warehouse.database' },
+    });
+  });
+});
+
+describe('a complex key', () => {
+  it('is pointed at, with its path as the plain data spells it', () => {
+    const text = `${validConfig}    ? [a, b]\n    : 1\n`;
+    const [problem] = loadText(text).diagnostics;
+    expect(problem).toMatchObject({
+      summary: 'Unknown key "a,b"',
+      source: { line: 17, column: 7, path: 'destinations.warehouse.a,b' },
+    });
   });
 });
