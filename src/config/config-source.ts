@@ -19,6 +19,12 @@ import {
   type UnclosedCollection,
 } from './find-unclosed-collection.ts';
 import { indexYamlTree, keyText, type YamlTreeIndex } from './index-yaml-tree.ts';
+import {
+  countExpandedValues,
+  describeExcessiveAlias,
+  findExcessiveAlias,
+  maxExpandedValues,
+} from './limit-aliases.ts';
 
 /** A path into the YAML document, as keys and sequence indices. */
 export type YamlPath = readonly (string | number)[];
@@ -60,15 +66,18 @@ const schema = jsYaml.CORE_SCHEMA.extend({ implicit: [merge] });
 
 /**
  * Parses one file. YAML syntax errors, duplicate keys, several documents, an
- * empty file and a document that is not a mapping become diagnostics; this
- * never throws on bad input.
+ * empty file, a document that is not a mapping and aliases that expand too
+ * far become diagnostics; this never throws on bad input.
  */
 export function parseConfigSource(
   file: string,
   text: string,
 ): { source: ConfigSource; diagnostics: Diagnostic[] } {
-  const data = loadQuickly(text);
-  if (data) return { source: createSource(file, text, data), diagnostics: [] };
+  const limit = maxExpandedValues(text);
+  const quick = loadQuickly(text);
+  // Counting is cheap, but only aliases can make the data larger than the text.
+  if (quick && (!text.includes('*') || countExpandedValues(quick) <= limit))
+    return { source: createSource(file, text, quick), diagnostics: [] };
 
   const source = createSource(file, text, undefined);
   const positions = source.positions();
@@ -93,18 +102,27 @@ export function parseConfigSource(
       source: positions.rangeAt(start, end, []),
     });
   } else if (positions.readable) {
-    // js-yaml refused a file that the yaml package reads: one with a duplicate
-    // key, which is reported among the other problems, or one that js-yaml
-    // alone cannot read.
+    // js-yaml refused a file that the yaml package reads (one with a
+    // duplicate key, which is reported among the other problems), or read
+    // one whose aliases expand too far, which both parsers read alike.
     const data = toPlainData(doc);
-    if (data) return { source: createSource(file, text, data, positions), diagnostics };
-    diagnostics.push({
-      severity: 'error',
-      summary: 'Invalid YAML',
-      detail: 'The file could not be read as YAML.',
-      hint: 'Check aliases and anchors, and the structure around them.',
-      source: positions.rangeAt(0, 0, []),
-    });
+    if (data && countExpandedValues(data) <= limit)
+      return { source: createSource(file, text, data, positions), diagnostics };
+    diagnostics.push(
+      data
+        ? describeExcessiveAlias(
+            findExcessiveAlias(doc.contents, positions.index),
+            limit,
+            positions.rangeAt,
+          )
+        : {
+            severity: 'error',
+            summary: 'Invalid YAML',
+            detail: 'The file could not be read as YAML.',
+            hint: 'Check aliases and anchors, and the structure around them.',
+            source: positions.rangeAt(0, 0, []),
+          },
+    );
   }
   return { source, diagnostics };
 }
@@ -293,7 +311,9 @@ function describeYamlError(
 
 function toPlainData(doc: Document.Parsed): Record<string, unknown> | undefined {
   try {
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    // The caller counts the values that aliases stand for, as it does for
+    // js-yaml, so that both parsers accept the same files.
+    const value: unknown = doc.toJS({ maxAliasCount: -1 });
     return value !== null && typeof value === 'object' && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : undefined;

@@ -162,6 +162,29 @@ const cases: Case[] = [
     column: 3,
     path: 'a,b',
   },
+  {
+    key: 'alias bomb',
+    text: edit(
+      {},
+      '    privileges: &a [INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT, INSERT]',
+      ...['b', 'c', 'd', 'e', 'f', 'g', 'h'].map(
+        (name, level) =>
+          `  ${name}: &${name} [${new Array(8).fill(`*${String.fromCharCode(97 + level)}`).join(', ')}]`,
+      ),
+    ),
+    summary: 'Aliases expand too far',
+    line: 24,
+    column: 10,
+    path: 'destinations.h[0]',
+  },
+  {
+    key: 'alias inside its own anchor',
+    text: edit({ 16: '    schema: kondado', 17: null }, '    privileges: &p [INSERT, *p]'),
+    summary: 'Alias inside its own anchor',
+    line: 17,
+    column: 29,
+    path: 'destinations.warehouse.privileges[1]',
+  },
 
   // Top-level keys
   {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../../src/config/load-config.ts';
-import { loadText, validConfig } from './load-fixture.ts';
+import { loadText, validConfig, yaml } from './load-fixture.ts';
 
 function expectLocatedDiagnostics(result: LoadResult): void {
   for (const diagnostic of result.diagnostics) {
@@ -13,12 +13,26 @@ function expectLocatedDiagnostics(result: LoadResult): void {
   if (!result.config) expect(result.diagnostics.some((d) => d.severity === 'error')).toBe(true);
 }
 
-/** Near-valid YAML: the valid config with lines dropped, duplicated, re-indented or altered. */
+/**
+ * Near-valid YAML: the valid config with lines dropped, duplicated,
+ * re-indented or altered, anchored, aliased or merged.
+ */
 const nearValidConfig = fc
   .array(
     fc.record({
       line: fc.nat({ max: 16 }),
-      edit: fc.constantFrom('drop', 'duplicate', 'indent', 'dedent', 'truncate', 'retype', 'tab'),
+      edit: fc.constantFrom(
+        'drop',
+        'duplicate',
+        'indent',
+        'dedent',
+        'truncate',
+        'retype',
+        'tab',
+        'anchor',
+        'alias',
+        'merge',
+      ),
     }),
     { minLength: 1, maxLength: 4 },
   )
@@ -33,6 +47,9 @@ const nearValidConfig = fc
       if (edit === 'truncate') lines[line] = text.slice(0, Math.ceil(text.length / 2));
       if (edit === 'retype') lines[line] = text.replace(/: .*$/, ': [1, {a: 2}]');
       if (edit === 'tab') lines[line] = `\t${text}`;
+      if (edit === 'anchor') lines[line] = text.replace(/: ?/, ': &x ');
+      if (edit === 'alias') lines[line] = text.replace(/: .*$/, ': *x');
+      if (edit === 'merge') lines.splice(line, 0, text.replace(/\S.*$/, '<<: *x'));
     }
     return lines.join('\n');
   });
@@ -63,6 +80,37 @@ describe('the loader, fed anything', () => {
         expectLocatedDiagnostics(loadText(text, 'connect'));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('refuses nested aliases that expand too far, at once, and says where', () => {
+    const nested = fc.record({
+      levels: fc.integer({ min: 1, max: 12 }),
+      width: fc.integer({ min: 2, max: 12 }),
+    });
+    fc.assert(
+      fc.property(nested, ({ levels, width }) => {
+        const text = yaml(
+          'version: 1',
+          'destinations:',
+          `  l0: &l0 [${new Array(width).fill('INSERT').join(', ')}]`,
+          ...Array.from(
+            { length: levels },
+            (_, level) =>
+              `  l${level + 1}: &l${level + 1} [${new Array(width).fill(`*l${level}`).join(', ')}]`,
+          ),
+        );
+        const started = performance.now();
+        const result = loadText(text);
+        expect(performance.now() - started).toBeLessThan(5000);
+        expectLocatedDiagnostics(result);
+        const refused = result.diagnostics.find((d) => d.summary === 'Aliases expand too far');
+        const values = width ** (levels + 1);
+        if (values > 1_000_000)
+          expect(refused?.source?.path).toMatch(/^destinations\.l\d+\[\d+\]$/);
+        if (values < 10_000) expect(refused).toBeUndefined();
+      }),
+      { numRuns: 100 },
     );
   });
 
