@@ -3,6 +3,7 @@ import schema from '../../schemas/pgdest.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { joinWords, suggestion } from '../diagnostics/did-you-mean.ts';
 import type { ConfigSource, YamlPath } from './config-source.ts';
+import { isSecretKey } from './secret-keys.ts';
 
 const ajv = new Ajv2020.default({
   allErrors: true,
@@ -12,9 +13,6 @@ const ajv = new Ajv2020.default({
   strictRequired: false,
 });
 const validateConfig = ajv.compile(schema);
-
-/** The keys whose values are secrets: their values are never repeated in a message. */
-export const secretKeys: ReadonlySet<string> = new Set(['password', 'passphrase', 'private_key']);
 
 /**
  * Checks one file's data against schemas/pgdest.schema.json, filling in the
@@ -58,7 +56,7 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
   const at = (p: YamlPath, part: 'key' | 'value' = 'value') => ({
     source: source.rangeOf(p, part),
   });
-  const shown = (value: unknown) => (secretKeys.has(key) ? 'this value' : JSON.stringify(value));
+  const shown = (value: unknown) => (isSecretKey(key) ? 'this value' : JSON.stringify(value));
 
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -116,7 +114,7 @@ function describeError(source: ConfigSource, error: ErrorObject): Diagnostic {
       return describePattern(source, error, path);
     case 'type': {
       const expected = String(params.type);
-      const isSecret = secretKeys.has(key);
+      const isSecret = isSecretKey(key);
       return {
         severity: 'error',
         summary: `Wrong type for ${key || 'the config'}`,

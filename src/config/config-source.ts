@@ -18,6 +18,7 @@ import {
   findUnclosedCollection,
   type UnclosedCollection,
 } from './find-unclosed-collection.ts';
+import { createSecretHider, findSecretValues } from './hide-secrets.ts';
 import { indexYamlTree, keyText, type YamlTreeIndex } from './index-yaml-tree.ts';
 import {
   countExpandedValues,
@@ -25,6 +26,7 @@ import {
   findExcessiveAlias,
   maxExpandedValues,
 } from './limit-aliases.ts';
+import { isSecretKey } from './secret-keys.ts';
 
 /** A path into the YAML document, as keys and sequence indices. */
 export type YamlPath = readonly (string | number)[];
@@ -46,7 +48,10 @@ export interface ConfigSource {
 
 /** Formats a YAML path the way users read it: `destinations.warehouse.database.port`. */
 export function formatPath(path: YamlPath): string {
-  return path
+  // Whatever a parser finds under a secret key is part of the secret, even
+  // what it takes for a key in a broken file: the path ends at the secret key.
+  const secret = path.findIndex((part) => typeof part === 'string' && isSecretKey(part));
+  return (secret === -1 ? path : path.slice(0, secret + 1))
     .map((part) => (typeof part === 'number' ? `[${part}]` : part))
     .join('.')
     .replace(/\.\[/g, '[');
@@ -199,13 +204,21 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
   const indexes = docs.map((document) => indexYamlTree(document.contents));
   const index = indexes[0] ?? indexYamlTree(undefined);
 
-  let masks: [number, number][] | undefined;
+  // Snippets hide the literal secrets the loader names, and whatever is
+  // written under a secret key, even where the file is too broken to load.
+  // The loader may name more after the first snippet is made: when the
+  // file's duplicate keys are reported while it is parsed.
+  let secretValues: [number, number][] | undefined;
+  const masked: [number, number][] = [];
+  const hideSecrets = createSecretHider(text);
   const rangeAt = (start: number, end: number, path: YamlPath): SourceRange => {
-    masks ??= maskedPaths.flatMap((p) => {
+    secretValues ??= docs.flatMap((document) => findSecretValues(document.contents));
+    for (const p of maskedPaths.slice(masked.length)) {
       const found = index.find(p);
       const range = found.exact ? found.value?.range : undefined;
-      return range ? [[range[0], range[1]] as [number, number]] : [];
-    });
+      masked.push(range ? [range[0], range[1]] : [0, 0]);
+    }
+    const masks = [...secretValues, ...masked];
     const from = lineCounter.linePos(Math.min(start, text.length));
     const to = lineCounter.linePos(Math.min(Math.max(end, start), text.length));
     return {
@@ -215,7 +228,7 @@ function parsePositions(file: string, text: string, maskedPaths: readonly YamlPa
       endLine: to.line,
       endColumn: to.col,
       path: formatPath(path),
-      snippet: maskedLine(text, lineCounter, from.line, masks),
+      snippet: hideSecrets(from.line, maskedLine(text, lineCounter, from.line, masks)),
     };
   };
 
@@ -322,8 +335,17 @@ function toPlainData(doc: Document.Parsed): Record<string, unknown> | undefined 
   }
 }
 
+/**
+ * The parser's message as a sentence, without the text it quotes: a token or
+ * escape sequence it shows may be part of a secret, and the snippet shows the
+ * place, with secrets hidden.
+ */
 function yamlErrorDetail(message: string): string {
-  const text = message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
+  const text = message
+    .replace(/\s+at line \d+, column \d+.*$/s, '')
+    .replace(/: ".*"$/s, '')
+    .replace(/^(Invalid escape sequence|Block scalar header includes extra characters)\b.*$/s, '$1')
+    .trim();
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, Scalar, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.ts';
-import { secretKeys } from './check-schema.ts';
 import type { YamlPath } from './config-source.ts';
+import { isSecretKey } from './secret-keys.ts';
 
 /** A quoted scalar that never closes: where it opens, its YAML path, and where the parser gave up. */
 export interface UnclosedQuote {
@@ -58,7 +58,7 @@ export function describeUnclosedQuote(
   const quote = text.charAt(start);
   // The line may hold a secret whose closing quote is missing: hide what follows the quote.
   const key = path[path.length - 1];
-  if (typeof key === 'string' && secretKeys.has(key) && source.snippet !== undefined) {
+  if (typeof key === 'string' && isSecretKey(key) && source.snippet !== undefined) {
     const from = source.column;
     source.snippet = source.snippet.slice(0, from) + '*'.repeat(source.snippet.length - from);
   }

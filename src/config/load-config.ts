@@ -4,11 +4,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { buildConfig } from './build-config.ts';
 import { checkRules } from './check-rules.ts';
-import { checkSchema, secretKeys } from './check-schema.ts';
+import { checkSchema } from './check-schema.ts';
 import { parseConfigSource, type ConfigSource, type YamlPath } from './config-source.ts';
 import type { Declarations, Declared } from './declared.ts';
 import type { Config } from './model.ts';
 import type { Environment, SecretMode } from './resolve-secret.ts';
+import { isSecretKey, isSecretReference } from './secret-keys.ts';
 
 export interface LoadOptions {
   /** `offline` reports unreadable secrets as warnings; `connect` as errors. */
@@ -216,15 +217,16 @@ function declaredTwice(
   };
 }
 
-/** Literal secrets are hidden from every snippet shown, before any is made. */
+/**
+ * Literal secrets are hidden from every snippet shown, before any is made:
+ * the values of secret keys, and of unknown keys that read like one, such as
+ * a mistyped `pasword:`.
+ */
 function maskLiteralSecrets(source: ConfigSource, value: unknown, path: YamlPath): void {
   if (value === null || typeof value !== 'object') return;
   for (const [key, child] of Object.entries(value)) {
     const childPath = [...path, Array.isArray(value) ? Number(key) : key];
-    if (
-      secretKeys.has(key) &&
-      !(typeof child === 'string' && /^\$\{(env|file):[^}]*\}$/.test(child))
-    ) {
+    if (!Array.isArray(value) && isSecretKey(key) && !isSecretReference(child)) {
       source.maskValueAt(childPath);
     } else {
       maskLiteralSecrets(source, child, childPath);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import schema from '../../../schemas/pgdest.schema.json' with { type: 'json' };
+import { toDiagnosticJson } from '../../../src/render/diagnostics-json.ts';
+import { renderDiagnostics } from '../../../src/render/render-diagnostics.ts';
 import { fixtureEnvironment, loadText, validConfig } from './load-fixture.ts';
 
 /*
@@ -523,6 +525,15 @@ const cases: Case[] = [
     path: 'destinations.warehouse',
   },
   {
+    key: 'misspelt secret key',
+    text: edit({ 15: '      pasword: hunter2-canary' }),
+    summary: 'Unknown key "pasword"',
+    line: 15,
+    column: 7,
+    path: 'destinations.warehouse.database.pasword',
+    hint: 'Did you mean "password"?',
+  },
+  {
     key: 'database misspelt key',
     text: edit({ 12: ['      host: 10.0.1.5', '      prot: 5432'] }),
     summary: 'Unknown key "prot"',
@@ -836,6 +847,95 @@ describe('a broken config', () => {
     expect(JSON.stringify([...literal, ...mistyped])).not.toMatch(/hunter2-canary|8675309/);
   });
 
+  const pemBlock = ['    private_key: |', '      -----BEGIN OPENSSH PRIVATE KEY-----'];
+  it.each([
+    {
+      key: 'under a misspelt secret key',
+      text: edit({ 15: '      pasword: hunter2-canary' }),
+      shown: [15, '      pasword: **************'],
+    },
+    {
+      key: 'under a secret key written in capitals',
+      text: edit({ 15: '      Password: hunter2-canary' }),
+      shown: [15, '      Password: **************'],
+    },
+    {
+      key: 'under an unknown key that names a password',
+      text: edit({ 15: '      db_password: hunter2-canary' }),
+      shown: [15, '      db_password: **************'],
+    },
+    {
+      key: 'before a syntax error on its line',
+      text: edit({ 15: '      password: hunter2-canary: x' }),
+      shown: [15, '      password: *****************'],
+    },
+    {
+      key: 'in a flow mapping left open',
+      text: edit({
+        11: '    database: {host: 10.0.1.5, name: analytics, user: loader, password: hunter2-canary',
+        12: null,
+        13: null,
+        14: null,
+        15: null,
+      }),
+      shown: [
+        11,
+        '    database: {host: 10.0.1.5, name: analytics, user: loader, password: **************',
+      ],
+    },
+    {
+      key: 'in a flow mapping with a syntax error after it',
+      text: edit({
+        11: '    database: {host: 10.0.1.5, name: analytics, user: loader, password: hunter2-canary}}',
+        12: null,
+        13: null,
+        14: null,
+        15: null,
+      }),
+      shown: [
+        11,
+        '    database: {host: 10.0.1.5, name: analytics, user: loader, password: ****************',
+      ],
+    },
+    {
+      key: 'in a private key block with a line indented too little',
+      text: edit({ 6: [...pemBlock, '      hunter2-canary', '     hunter2-canary: x'] }),
+      shown: [9, '     *****************'],
+    },
+    {
+      key: 'in a private key block with a line indented by a tab',
+      text: edit({
+        6: [...pemBlock, '\thunter2-canary', '      -----END OPENSSH PRIVATE KEY-----'],
+      }),
+      shown: [8, '***************'],
+    },
+    {
+      key: 'after a quote left open',
+      text: edit({ 15: "      password: 'hunter2-canary" }),
+      shown: [15, "      password: '**************"],
+    },
+    {
+      key: 'in a file that is not a mapping',
+      text: '- password: hunter2-canary\n',
+      shown: [1, '- password: **************'],
+    },
+    {
+      key: 'under a key written twice',
+      text: edit({ 15: ['      password: hunter2-canary', '      password: hunter2-canary'] }),
+      shown: [16, '      password: **************'],
+    },
+  ])('never shows a literal secret $key, human or JSON', ({ text, shown: [line, snippet] }) => {
+    const { diagnostics } = loadText(text);
+    expect(diagnostics.map((d) => [d.source?.line, d.source?.snippet])).toContainEqual([
+      line,
+      snippet,
+    ]);
+    const human = renderDiagnostics(diagnostics);
+    const json = JSON.stringify(diagnostics.map(toDiagnosticJson));
+    for (const output of [human, json, JSON.stringify(diagnostics)])
+      expect(output).not.toContain('hunter2-canary');
+  });
+
   it('reports one error for one syntax mistake, not the ones that follow from it', () => {
     const text = edit(
       { 11: '    database: {host: 10.0.1.5, name: analytics, user: loader', 12: null },
@@ -845,27 +945,6 @@ describe('a broken config', () => {
     );
     expect(loadText(text).diagnostics.map((d) => [d.summary, d.source?.line])).toEqual([
       ['Invalid YAML', 11],
-    ]);
-  });
-
-  it('reads the secrets of every entry with a schema error, as errors when it will connect', () => {
-    const text = edit(
-      { 5: ['    user: tunnel', '    hostkey_check: strict'], 16: '    schema: ""' },
-      ...postgresState,
-      '    password: ${file:secrets/none}',
-      '  bakend: postgres',
-    );
-    const notRead = loadText(text, 'connect', noVariables)
-      .diagnostics.filter((d) => /is not set|not found/.test(d.summary))
-      .map((d) => [d.severity, d.summary, d.source?.path]);
-    expect(notRead).toEqual([
-      ['error', 'Environment variable BASTION_PEM is not set', 'bastions.main.private_key'],
-      [
-        'error',
-        'Environment variable WAREHOUSE_PASSWORD is not set',
-        'destinations.warehouse.database.password',
-      ],
-      ['error', 'Secret file not found', 'state.database.password'],
     ]);
   });
 

@@ -143,6 +143,14 @@ describe('a YAML syntax error', () => {
     ]);
   });
 
+  it('never quotes the text it stumbled on, which may be part of a secret', () => {
+    const text = `${validConfig}  }\n  password: x\n`;
+    const { diagnostics } = loadText(text);
+    expect(diagnostics.map((d) => d.detail)).toEqual([
+      'Unexpected flow-map-end token in YAML stream.',
+    ]);
+  });
+
   it('is shown where a flow mapping left open starts, once', () => {
     const text = validConfig.replace(
       /    database:\n(.*\n){4}/,
