@@ -20,6 +20,7 @@ import {
   type SecretMode,
 } from './resolve-secret.ts';
 import type * as Raw from './schema-types.ts';
+import { isSecretReference, secretKeys } from './secret-keys.ts';
 import type { Secret } from './secret.ts';
 
 const defaultStatePath = '.pgdest/state.json';
@@ -256,11 +257,7 @@ function digestOf(declared: Declarations): string {
 }
 
 function withoutLiteralSecrets(value: unknown, key = ''): unknown {
-  if (['password', 'passphrase', 'private_key'].includes(key)) {
-    return typeof value === 'string' && /^\$\{(env|file):[^}]*\}$/.test(value)
-      ? value
-      : '(sensitive)';
-  }
+  if (secretKeys.has(key)) return isSecretReference(value) ? value : '(sensitive)';
   if (Array.isArray(value)) return value.map((item) => withoutLiteralSecrets(item));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
